@@ -1,0 +1,1 @@
+namespace ConnectOperator.Confluent; internal static class Placeholder { }
