@@ -1,0 +1,67 @@
+using System.Collections.Frozen;
+
+namespace ConnectOperator.Entities;
+
+/// <summary>Names shared by the three kinds of the <c>connect.ebs.io/v1alpha1</c> API.</summary>
+public static class ConnectApi
+{
+    public const string Group = "connect.ebs.io";
+    public const string Version = "v1alpha1";
+    public const string ApiVersion = Group + "/" + Version;
+
+    /// <summary>Category of all three kinds: <c>kubectl get connect -A</c>.</summary>
+    public const string Category = "connect";
+
+    /// <summary>Finalizer the operator puts on ManagedConnectors (and Departments) it manages.</summary>
+    public const string Finalizer = "connect.ebs.io/finalizer";
+
+    /// <summary>Setting or changing this annotation on a ManagedConnector requests one restart of the remote connector.</summary>
+    public const string RestartAnnotation = "connect.ebs.io/restart";
+
+    /// <summary>Annotation <c>"true"</c> on a ManagedConnector allows taking over an existing remote connector of the same name.</summary>
+    public const string AdoptAnnotation = "connect.ebs.io/adopt";
+
+    /// <summary>
+    /// Connector config keys the user must not set in <c>spec.config</c> or <c>spec.secretConfig</c>: the operator sets them from
+    /// <c>spec.connectorClass</c>, <c>spec.tasksMax</c>, the object name and the Department (Kafka auth).
+    /// The CRD's CEL rules carry the same list (checked by a unit test).
+    /// </summary>
+    public static readonly FrozenSet<string> ReservedConfigKeys = new[]
+    {
+        "name", "connector.class", "tasks.max", "kafka.auth.mode", "kafka.api.key", "kafka.api.secret", "kafka.service.account.id",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>The three kinds, for code that handles them uniformly.</summary>
+    public static IReadOnlyList<EntityMetadata> Kinds { get; } = new[]
+    {
+        V1Alpha1Department.Crd, V1Alpha1ConnectorQuota.Crd, V1Alpha1ManagedConnector.Crd,
+    };
+}
+
+/// <summary>Values of <c>status</c> in a <see cref="Condition"/>.</summary>
+public static class ConditionStatus
+{
+    public const string True = "True";
+    public const string False = "False";
+    public const string Unknown = "Unknown";
+}
+
+/// <summary>Condition types used on the three kinds (kstatus style).</summary>
+public static class ConditionTypes
+{
+    public const string Ready = "Ready";
+    public const string Reconciling = "Reconciling";
+    public const string Stalled = "Stalled";
+}
+
+/// <summary>
+/// What a client needs to address a kind: e.g. <c>new GenericClient(client, m.Group, m.Version, m.Plural)</c> or
+/// <c>client.CustomObjects.ListClusterCustomObjectAsync(m.Group, m.Version, m.Plural)</c>.
+/// </summary>
+public sealed record EntityMetadata(string Group, string Version, string Kind, string ListKind, string Plural, string Singular, bool Namespaced)
+{
+    public string ApiVersion => Group + "/" + Version;
+
+    /// <summary>The CRD's name, <c>plural.group</c>.</summary>
+    public string CrdName => Plural + "." + Group;
+}
