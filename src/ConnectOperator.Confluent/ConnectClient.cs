@@ -1,0 +1,293 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Polly;
+
+namespace ConnectOperator.Confluent;
+
+/// <summary>Connect v1 client for one credential. Create through <see cref="ConnectClientFactory"/>.</summary>
+public sealed class ConnectClient : IConnectClient
+{
+    internal static readonly ResiliencePropertyKey<bool> IdempotentKey = new("connect.idempotent");
+    internal static readonly ResiliencePropertyKey<string> RouteKey = new("connect.route");
+    internal static readonly ResiliencePropertyKey<string> MethodKey = new("connect.method");
+    internal static readonly ResiliencePropertyKey<TimeSpan> MaxRetryAfterKey = new("connect.maxRetryAfter");
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private const int MaxErrorBodyChars = 64 * 1024;
+    private const int MaxVendorMessageChars = 2000;
+
+    private readonly HttpClient _http;
+    private readonly ConnectClientOptions _options;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly ILogger _logger;
+    private readonly AuthenticationHeaderValue _auth;
+    private readonly string _baseUrl;
+
+    internal ConnectClient(HttpClient http, ConnectClientOptions options, ConnectCredentials credentials, ResiliencePipeline<HttpResponseMessage> pipeline, ILogger logger)
+    {
+        _http = http;
+        _options = options;
+        _pipeline = pipeline;
+        _logger = logger;
+        ApiKey = credentials.ApiKey;
+        _auth = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.ApiKey}:{credentials.ApiSecret}")));
+        _baseUrl = options.BaseUrl.TrimEnd('/');
+    }
+
+    public string ApiKey { get; }
+
+    /// <summary>Redaction policy used for logs and vendor-message scrubbing.</summary>
+    public ConfigRedactor Redactor { get; init; } = ConfigRedactor.Default;
+
+    public async Task<IReadOnlyList<string>> ListConnectorNamesAsync(ClusterRef cluster, CancellationToken ct = default)
+        => await SendAsync<List<string>>(new Call(HttpMethod.Get, "connectors", cluster, "connectors"), ct) ?? [];
+
+    public async Task<IReadOnlyDictionary<string, ConnectorExpansion>> ListConnectorsAsync(ClusterRef cluster, CancellationToken ct = default)
+        => await SendAsync<Dictionary<string, ConnectorExpansion>>(new Call(HttpMethod.Get, "connectors?expand=id,info,status", cluster, "connectors?expand=id,info,status"), ct)
+           ?? new Dictionary<string, ConnectorExpansion>();
+
+    public async Task<ConnectorInfo> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        _logger.LogInformation("Creating connector {Connector} on {Cluster} with config {Config}", name, cluster, Redactor.Redact(config));
+        var call = new Call(HttpMethod.Post, "connectors", cluster, "connectors") { Idempotent = false, Body = new CreateBody(name, config), Config = config };
+        return (await SendAsync<ConnectorInfo>(call, ct))!;
+    }
+
+    public Task<ConnectorInfo?> GetConnectorAsync(ClusterRef cluster, string name, CancellationToken ct = default)
+        => SendAsync<ConnectorInfo>(new Call(HttpMethod.Get, "connectors/{name}", cluster, $"connectors/{Esc(name)}") { NotFoundIsNull = true, Connector = name }, ct);
+
+    public async Task<IReadOnlyDictionary<string, string>?> GetConfigAsync(ClusterRef cluster, string name, CancellationToken ct = default)
+        => await SendAsync<Dictionary<string, string>>(new Call(HttpMethod.Get, "connectors/{name}/config", cluster, $"connectors/{Esc(name)}/config") { NotFoundIsNull = true, Connector = name }, ct);
+
+    public async Task<ConnectorInfo> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        _logger.LogInformation("Putting config of connector {Connector} on {Cluster}: {Config}", name, cluster, Redactor.Redact(config));
+        var call = new Call(HttpMethod.Put, "connectors/{name}/config", cluster, $"connectors/{Esc(name)}/config") { Body = config, Config = config, Connector = name };
+        return (await SendAsync<ConnectorInfo>(call, ct))!;
+    }
+
+    public Task<ConnectorStatus?> GetStatusAsync(ClusterRef cluster, string name, CancellationToken ct = default)
+        => SendAsync<ConnectorStatus>(new Call(HttpMethod.Get, "connectors/{name}/status", cluster, $"connectors/{Esc(name)}/status") { NotFoundIsNull = true, Connector = name }, ct);
+
+    public Task PauseAsync(ClusterRef cluster, string name, CancellationToken ct = default)
+        => SendAsync<object>(new Call(HttpMethod.Put, "connectors/{name}/pause", cluster, $"connectors/{Esc(name)}/pause") { Connector = name, NoContent = true }, ct);
+
+    public Task ResumeAsync(ClusterRef cluster, string name, CancellationToken ct = default)
+        => SendAsync<object>(new Call(HttpMethod.Put, "connectors/{name}/resume", cluster, $"connectors/{Esc(name)}/resume") { Connector = name, NoContent = true }, ct);
+
+    public Task RestartAsync(ClusterRef cluster, string name, bool includeTasks = false, bool onlyFailed = false, CancellationToken ct = default)
+        => SendAsync<object>(new Call(HttpMethod.Post, "connectors/{name}/restart", cluster,
+            $"connectors/{Esc(name)}/restart?includeTasks={(includeTasks ? "true" : "false")}&onlyFailed={(onlyFailed ? "true" : "false")}")
+            { Idempotent = false, Connector = name, NoContent = true }, ct);
+
+    public Task RestartTaskAsync(ClusterRef cluster, string name, int taskId, CancellationToken ct = default)
+        => SendAsync<object>(new Call(HttpMethod.Post, "connectors/{name}/tasks/{id}/restart", cluster, $"connectors/{Esc(name)}/tasks/{taskId}/restart")
+            { Idempotent = false, Connector = name, NoContent = true }, ct);
+
+    public async Task<bool> DeleteAsync(ClusterRef cluster, string name, CancellationToken ct = default)
+    {
+        var found = true;
+        await SendAsync<object>(new Call(HttpMethod.Delete, "connectors/{name}", cluster, $"connectors/{Esc(name)}")
+            { Connector = name, NoContent = true, OnNotFound = () => found = false }, ct);
+        return found;
+    }
+
+    public async Task<ConfigValidationResult> ValidateConfigAsync(ClusterRef cluster, string pluginClass, IReadOnlyDictionary<string, string> config, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pluginClass);
+        var call = new Call(HttpMethod.Put, "connector-plugins/{plugin}/config/validate", cluster, $"connector-plugins/{Esc(pluginClass)}/config/validate")
+            { Body = config, Config = config };
+        return (await SendAsync<ConfigValidationResult>(call, ct))!;
+    }
+
+    public Task<ConnectorOffsets?> GetOffsetsAsync(ClusterRef cluster, string name, CancellationToken ct = default)
+        => SendAsync<ConnectorOffsets>(new Call(HttpMethod.Get, "connectors/{name}/offsets", cluster, $"connectors/{Esc(name)}/offsets") { NotFoundIsNull = true, Connector = name }, ct);
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    private static string Esc(string segment) => Uri.EscapeDataString(segment);
+
+    private sealed record CreateBody(string name, IReadOnlyDictionary<string, string> config);
+
+    private sealed class Call(HttpMethod method, string route, ClusterRef cluster, string relative)
+    {
+        public HttpMethod Method { get; } = method;
+        /// <summary>Route template (metrics label, exception text): never contains a raw connector name.</summary>
+        public string Route { get; } = route;
+        public ClusterRef Cluster { get; } = cluster;
+        public string Relative { get; } = relative;
+        public bool Idempotent { get; init; } = method != HttpMethod.Post;
+        public object? Body { get; init; }
+        /// <summary>The config the caller passed, used to scrub vendor messages.</summary>
+        public IReadOnlyDictionary<string, string>? Config { get; init; }
+        public string? Connector { get; init; }
+        public bool NotFoundIsNull { get; init; }
+        public bool NoContent { get; init; }
+        public Action? OnNotFound { get; init; }
+        public string Operation => $"{Method.Method} {Route}";
+    }
+
+    private async Task<T?> SendAsync<T>(Call call, CancellationToken ct) where T : class
+    {
+        var url = $"{_baseUrl}/connect/v1/environments/{Esc(call.Cluster.EnvironmentId)}/clusters/{Esc(call.Cluster.KafkaClusterId)}/{call.Relative}";
+        var body = call.Body == null ? null : JsonSerializer.SerializeToUtf8Bytes(call.Body, call.Body.GetType(), Json);
+
+        var context = ResilienceContextPool.Shared.Get(ct);
+        context.Properties.Set(IdempotentKey, call.Idempotent);
+        context.Properties.Set(RouteKey, call.Route);
+        context.Properties.Set(MethodKey, call.Method.Method);
+        context.Properties.Set(MaxRetryAfterKey, _options.MaxRetryAfter);
+        var total = Stopwatch.StartNew();
+        HttpResponseMessage response;
+        try
+        {
+            response = await _pipeline.ExecuteAsync(static async (ctx, s) =>
+            {
+                var (self, call, url, body) = s;
+                using var request = new HttpRequestMessage(call.Method, url);
+                request.Headers.Authorization = self._auth;
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+                request.Headers.UserAgent.ParseAdd(self._options.UserAgent);
+                if (body != null) request.Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } };
+                var sw = Stopwatch.StartNew();
+                string status = "exception";
+                try
+                {
+                    var r = await self._http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ctx.CancellationToken);
+                    status = ((int)r.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    return r;
+                }
+                catch (OperationCanceledException) { status = "timeout"; throw; }
+                catch (HttpRequestException) { status = "network"; throw; }
+                finally
+                {
+                    KeyValuePair<string, object?>[] tags = [new("route", call.Route), new("method", call.Method.Method), new("status_code", status)];
+                    ConnectClientMetrics.Requests.Add(1, tags);
+                    ConnectClientMetrics.Duration.Record(sw.Elapsed.TotalSeconds, tags);
+                }
+            }, context, (this, call, url, body));
+        }
+        catch (Exception e) when (PipelineExceptions.Classify(e) is { } failure && !ct.IsCancellationRequested)
+        {
+            if (failure == TransportFailure.CircuitOpen)
+                ConnectClientMetrics.Requests.Add(1, new("route", call.Route), new("method", call.Method.Method), new("status_code", "circuit_open"));
+            _logger.LogWarning("Connect API {Operation} for {Connector} on {Cluster} failed: {Failure}", call.Operation, call.Connector, call.Cluster, failure);
+            throw new ConfluentTransportException(call.Operation, failure, e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+
+        using (response)
+        {
+            _logger.LogDebug("Connect API {Operation} for {Connector} on {Cluster} → {Status} in {ElapsedMs} ms",
+                call.Operation, call.Connector, call.Cluster, (int)response.StatusCode, total.ElapsedMilliseconds);
+
+            if (response.IsSuccessStatusCode)
+            {
+                if (call.NoContent) return null;
+                var stream = await response.Content.ReadAsStreamAsync(ct);
+                try
+                {
+                    return await JsonSerializer.DeserializeAsync<T>(stream, Json, ct);
+                }
+                catch (JsonException e)
+                {
+                    // Do not include the body (it may hold config); the path/line is enough to debug.
+                    throw new ConfluentApiException(response.StatusCode, call.Operation, $"unexpected response body ({e.Path}, line {e.LineNumber})", null, RequestIdOf(response, null));
+                }
+            }
+
+            if (response.StatusCode == HttpStatusCode.NotFound && (call.NotFoundIsNull || call.OnNotFound != null))
+            {
+                call.OnNotFound?.Invoke();
+                return null;
+            }
+
+            throw await ToExceptionAsync(response, call, ct);
+        }
+    }
+
+    private async Task<ConfluentApiException> ToExceptionAsync(HttpResponseMessage response, Call call, CancellationToken ct)
+    {
+        string text;
+        try
+        {
+            text = await response.Content.ReadAsStringAsync(ct);
+            if (text.Length > MaxErrorBodyChars) text = text[..MaxErrorBodyChars];
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException)
+        {
+            text = "";
+        }
+        var (message, code, bodyRequestId) = ParseErrorBody(text);
+        message = Redactor.Scrub(message, call.Config);
+        if (message is { Length: > MaxVendorMessageChars }) message = message[..MaxVendorMessageChars] + "…";
+        var retryAfter = response.StatusCode == HttpStatusCode.TooManyRequests ? ConnectClientFactory.RetryAfterOf(response) : null;
+        var ex = ConfluentApiException.Create(response.StatusCode, call.Operation, message, code, RequestIdOf(response, bodyRequestId), retryAfter);
+        _logger.LogWarning("Connect API {Operation} for {Connector} on {Cluster} failed: {Status} {ErrorCode} {VendorMessage} (request id {RequestId})",
+            call.Operation, call.Connector, call.Cluster, (int)response.StatusCode, code, message, ex.RequestId);
+        return ex;
+    }
+
+    private static string? RequestIdOf(HttpResponseMessage r, string? fromBody) =>
+        r.Headers.TryGetValues("X-Request-Id", out var v) ? v.FirstOrDefault() : fromBody;
+
+    /// <summary>
+    /// Parses the vendor error shapes: <c>{"error":{"code":N,"message":"…"}}</c>, Kafka Connect's
+    /// <c>{"error_code":N,"message":"…"}</c>, the spec's <c>{"code":N,"message":"…"}</c> and Confluent's
+    /// <c>{"errors":[{"status":"…","detail":"…","id":"…"}]}</c>. Non-JSON bodies give a short scrubbed excerpt.
+    /// </summary>
+    internal static (string? Message, int? Code, string? RequestId) ParseErrorBody(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return (null, null, null);
+        try
+        {
+            using var doc = JsonDocument.Parse(text);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return (Excerpt(text), null, null);
+            string? requestId = Str(root, "request_id");
+            if (root.TryGetProperty("error", out var err) && err.ValueKind == JsonValueKind.Object)
+                return (Str(err, "message"), Int(err, "code"), Str(err, "request_id") ?? requestId);
+            if (root.TryGetProperty("error_code", out _))
+                return (Str(root, "message"), Int(root, "error_code"), requestId);
+            if (root.TryGetProperty("errors", out var errs) && errs.ValueKind == JsonValueKind.Array && errs.GetArrayLength() > 0)
+            {
+                var first = errs[0];
+                return (Str(first, "detail") ?? Str(first, "title"), Int(first, "status") ?? Int(first, "code"), Str(first, "id") ?? requestId);
+            }
+            if (root.TryGetProperty("message", out _) || root.TryGetProperty("code", out _))
+                return (Str(root, "message"), Int(root, "code"), requestId);
+            return (null, null, requestId);
+        }
+        catch (JsonException)
+        {
+            return (Excerpt(text), null, null);
+        }
+    }
+
+    private static string Excerpt(string text) => text.Length > 200 ? text[..200] + "…" : text;
+
+    private static string? Str(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) ? v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.Null or JsonValueKind.Undefined => null,
+            _ => v.GetRawText(),
+        } : null;
+
+    private static int? Int(JsonElement e, string name)
+    {
+        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(name, out var v)) return null;
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i)) return i;
+        if (v.ValueKind == JsonValueKind.String && int.TryParse(v.GetString(), out i)) return i;
+        return null;
+    }
+}

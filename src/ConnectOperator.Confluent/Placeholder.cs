@@ -1,1 +1,0 @@
-namespace ConnectOperator.Confluent; internal static class Placeholder { }
