@@ -1,0 +1,50 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+
+namespace ConnectOperator.Runtime;
+
+/// <summary>
+/// Adds/removes one finalizer with a merge patch that carries metadata.resourceVersion: the server rejects it with 409 if the object
+/// changed since it was read, so a concurrent writer's finalizers are never dropped; on 409 the object is re-read and the edit redone.
+/// Input objects are not mutated.
+/// </summary>
+public sealed class Finalizers(KubeApiClient api, int maxAttempts = 5)
+{
+    public static bool Has(IKubernetesObject<V1ObjectMeta> obj, string finalizer) => obj.Metadata?.Finalizers?.Contains(finalizer) == true;
+
+    /// <summary>Ensures the finalizer is present; returns the current object (unchanged input if it already was).</summary>
+    public Task<T> AddAsync<T>(ResourceKind kind, T obj, string finalizer, CancellationToken ct = default) where T : class, IKubernetesObject<V1ObjectMeta>
+        => EditAsync(kind, obj, list => { if (list.Contains(finalizer)) return false; list.Add(finalizer); return true; }, ct);
+
+    /// <summary>Ensures the finalizer is absent, keeping all others in order.</summary>
+    public Task<T> RemoveAsync<T>(ResourceKind kind, T obj, string finalizer, CancellationToken ct = default) where T : class, IKubernetesObject<V1ObjectMeta>
+        => EditAsync(kind, obj, list => list.RemoveAll(f => f == finalizer) > 0, ct);
+
+    private async Task<T> EditAsync<T>(ResourceKind kind, T obj, Func<List<string>, bool> edit, CancellationToken ct) where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var list = obj.Metadata.Finalizers?.ToList() ?? new List<string>();
+            if (!edit(list)) return obj;
+            var patch = new JsonObject
+            {
+                ["metadata"] = new JsonObject
+                {
+                    ["resourceVersion"] = obj.Metadata.ResourceVersion,
+                    ["finalizers"] = list.Count == 0 ? null : new JsonArray(list.Select(f => (JsonNode?)JsonValue.Create(f)).ToArray()),
+                },
+            };
+            try
+            {
+                return await api.PatchAsync<T>(kind, obj.Metadata.NamespaceProperty, obj.Metadata.Name, patch.ToJsonString(), PatchKind.Merge, ct: ct).ConfigureAwait(false);
+            }
+            catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict && attempt < maxAttempts)
+            {
+                obj = await api.GetAsync<T>(kind, obj.Metadata.NamespaceProperty, obj.Metadata.Name, ct).ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using k8s;
+using k8s.LeaderElection;
+using k8s.LeaderElection.ResourceLock;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ConnectOperator.Runtime.Leadership;
+
+public sealed class LeaderElectionOptions
+{
+    /// <summary>false: this replica is leader at once (single replica, local runs, tests).</summary>
+    public bool Enabled { get; set; } = true;
+    public string LeaseName { get; set; } = "connect-operator-leader";
+    public string LeaseNamespace { get; set; } = "default";
+    public string Identity { get; set; } = $"{Environment.MachineName}_{Guid.NewGuid():N}";
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan RenewDeadline { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RetryPeriod { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>
+/// Leader election on a coordination.k8s.io Lease through KubernetesClient's <see cref="LeaderElector"/>/<see cref="LeaseLock"/>.
+/// Policy (documented choice): only the leader runs controller workers; every replica keeps informers warm (webhooks read them).
+/// On lost leadership <see cref="LostLeadership"/> fires, the host stops the workers, and this class campaigns again; when it wins
+/// again the controllers restart with a fresh queue seeded from the cache. (controller-runtime exits the process instead; we avoid
+/// a restart but the contract is the same: no reconcile runs after <see cref="LostLeadership"/> returns.)
+/// </summary>
+public sealed class LeaderElection
+{
+    private readonly IKubernetes _client;
+    private readonly LeaderElectionOptions _opts;
+    private readonly ILogger _log;
+    private volatile bool _isLeader;
+    private volatile string? _leader;
+    private TaskCompletionSource _leading = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public LeaderElection(IKubernetes client, LeaderElectionOptions options, ILogger? logger = null)
+    {
+        _client = client;
+        _opts = options;
+        _log = logger ?? NullLogger.Instance;
+    }
+
+    public string Identity => _opts.Identity;
+
+    public bool IsLeader => _isLeader;
+
+    /// <summary>The identity holding the lease, as last observed.</summary>
+    public string? CurrentLeader => _leader;
+
+    public event Action? BecameLeader;
+    public event Action? LostLeadership;
+
+    /// <summary>Completes when this replica leads (immediately if it does now).</summary>
+    public Task WhenLeaderAsync(CancellationToken ct = default) => Volatile.Read(ref _leading).Task.WaitAsync(ct);
+
+    /// <summary>Campaigns, holds, and re-campaigns after a loss, until <paramref name="ct"/> fires (then leadership is given up).</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        if (!_opts.Enabled)
+        {
+            _leader = _opts.Identity;
+            SetLeading(true);
+            try { await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false); } catch (OperationCanceledException) { }
+            SetLeading(false);
+            return;
+        }
+        while (!ct.IsCancellationRequested)
+        {
+            using var elector = new LeaderElector(new LeaderElectionConfig(new LeaseLock(_client, _opts.LeaseNamespace, _opts.LeaseName, _opts.Identity))
+            {
+                LeaseDuration = _opts.LeaseDuration,
+                RenewDeadline = _opts.RenewDeadline,
+                RetryPeriod = _opts.RetryPeriod,
+            });
+            elector.OnStartedLeading += () => SetLeading(true);
+            elector.OnStoppedLeading += () => SetLeading(false);
+            elector.OnNewLeader += id => { _leader = id; _log.LogInformation("leader election: {Leader} leads {Lease}", id, _opts.LeaseName); };
+            elector.OnError += e => _log.LogWarning(e, "leader election error");
+            try { await elector.RunUntilLeadershipLostAsync(ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+            catch (Exception e)
+            {
+                _log.LogWarning(e, "leader election failed; retrying");
+                try { await Task.Delay(_opts.RetryPeriod, ct).ConfigureAwait(false); } catch (OperationCanceledException) { }
+            }
+            SetLeading(false);
+        }
+    }
+
+    private void SetLeading(bool leading)
+    {
+        if (leading == _isLeader) return;
+        _isLeader = leading;
+        if (leading)
+        {
+            _log.LogInformation("leader election: {Identity} became leader", _opts.Identity);
+            _leading.TrySetResult();
+            Invoke(BecameLeader);
+        }
+        else
+        {
+            _log.LogWarning("leader election: {Identity} lost leadership", _opts.Identity);
+            Volatile.Write(ref _leading, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            Invoke(LostLeadership);
+        }
+    }
+
+    private void Invoke(Action? a)
+    {
+        try { a?.Invoke(); }
+        catch (Exception e) { _log.LogError(e, "leader election handler threw"); }
+    }
+}

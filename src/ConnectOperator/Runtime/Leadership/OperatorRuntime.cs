@@ -1,0 +1,39 @@
+using ConnectOperator.Runtime.Caching;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ConnectOperator.Runtime.Leadership;
+
+/// <summary>
+/// Hosted service tying it together: runs every informer on every replica (caches stay warm), and runs the controllers
+/// only while <see cref="LeaderElection"/> says this replica leads (stopped on loss, restarted on re-election).
+/// </summary>
+public sealed class OperatorRuntime(LeaderElection election, IEnumerable<IInformer> informers, IEnumerable<IController> controllers, ILogger<OperatorRuntime>? logger = null)
+    : BackgroundService
+{
+    private readonly ILogger _log = (ILogger?)logger ?? NullLogger.Instance;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var allInformers = informers.Concat(controllers.SelectMany(c => c.Informers)).Distinct().ToList();
+        var informerTasks = allInformers.Select(i => Task.Run(() => i.RunAsync(stoppingToken), CancellationToken.None)).ToList();
+        var electionTask = Task.Run(() => election.RunAsync(stoppingToken), CancellationToken.None);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try { await election.WhenLeaderAsync(stoppingToken).ConfigureAwait(false); }
+            catch (OperationCanceledException) { break; }
+            using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            void OnLost() => term.Cancel();
+            election.LostLeadership += OnLost;
+            try
+            {
+                if (!election.IsLeader) continue;
+                _log.LogInformation("starting {Count} controllers", controllers.Count());
+                await Task.WhenAll(controllers.Select(c => Task.Run(() => c.RunAsync(term.Token), CancellationToken.None))).ConfigureAwait(false);
+            }
+            finally { election.LostLeadership -= OnLost; }
+        }
+        await Task.WhenAll(informerTasks.Append(electionTask)).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,233 @@
+using System.Diagnostics.Metrics;
+using ConnectOperator.Runtime.Rate;
+
+namespace ConnectOperator.Runtime.Queues;
+
+/// <summary>
+/// client-go's rate-limiting work queue in one class:
+/// <list type="bullet">
+/// <item>dedup: adding an item already waiting is a no-op;</item>
+/// <item>one worker per item: an item re-added while processing is marked dirty and queued again only at <see cref="Done"/>;</item>
+/// <item><see cref="AddAfter"/>: delayed add; a pending delayed add is superseded by an earlier one (only the earliest is kept)
+/// and dropped by an immediate <see cref="Add"/>, so an item is never delivered twice for one intent;</item>
+/// <item><see cref="AddRateLimited"/>: AddAfter(item, limiter.When(item)); <see cref="Forget"/> resets the item's backoff;</item>
+/// <item><see cref="ShutDown"/>: no new adds; queued items are still handed out (drain), then <see cref="GetAsync"/> reports shutdown.</item>
+/// </list>
+/// </summary>
+public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
+{
+    private readonly object _lock = new();
+    private readonly Queue<T> _queue = new();
+    private readonly HashSet<T> _dirty = new();
+    private readonly Dictionary<T, long> _processing = new();      // item -> start timestamp
+    private readonly Dictionary<T, long> _enqueuedAt = new();      // item -> timestamp it became dirty (latency metric)
+    private readonly Dictionary<T, DateTimeOffset> _waiting = new();  // delayed adds: item -> ready time
+    private readonly List<TaskCompletionSource> _getters = new();
+    private readonly TimeProvider _time;
+    private readonly IRateLimiter<T> _limiter;
+    private readonly ITimer _timer;
+    private readonly KeyValuePair<string, object?> _tag;
+    private bool _shuttingDown;
+    private long _adds, _retries;
+
+    public WorkQueue(string name, IRateLimiter<T>? rateLimiter = null, TimeProvider? time = null)
+    {
+        Name = name;
+        _time = time ?? TimeProvider.System;
+        _limiter = rateLimiter ?? RateLimiters.DefaultController<T>(_time);
+        _timer = _time.CreateTimer(_ => PromoteReady(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _tag = new KeyValuePair<string, object?>("name", name);
+        RuntimeMetrics.Register(this);
+    }
+
+    public string Name { get; }
+
+    /// <summary>Items ready to be handed out (not counting processing or delayed items).</summary>
+    public int Depth { get { lock (_lock) return _queue.Count; } }
+
+    /// <summary>Items waiting for their delay (AddAfter / AddRateLimited).</summary>
+    public int DelayedCount { get { lock (_lock) return _waiting.Count; } }
+
+    public int ProcessingCount { get { lock (_lock) return _processing.Count; } }
+
+    public long Adds => Interlocked.Read(ref _adds);
+
+    public long Retries => Interlocked.Read(ref _retries);
+
+    public bool ShuttingDown { get { lock (_lock) return _shuttingDown; } }
+
+    public TimeSpan LongestRunningProcessor
+    {
+        get
+        {
+            lock (_lock)
+            {
+                if (_processing.Count == 0) return TimeSpan.Zero;
+                return _time.GetElapsedTime(_processing.Values.Min());
+            }
+        }
+    }
+
+    public TimeSpan UnfinishedWork
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var now = _time.GetTimestamp();
+                return _processing.Values.Aggregate(TimeSpan.Zero, (s, t) => s + _time.GetElapsedTime(t, now));
+            }
+        }
+    }
+
+    public void Add(T item)
+    {
+        lock (_lock)
+        {
+            if (_shuttingDown) return;
+            _waiting.Remove(item);   // an immediate add supersedes a pending delayed one
+            AddLocked(item);
+        }
+    }
+
+    private void AddLocked(T item)
+    {
+        if (!_dirty.Add(item)) return;
+        Interlocked.Increment(ref _adds);
+        RuntimeMetrics.QueueAdds.Add(1, _tag);
+        _enqueuedAt[item] = _time.GetTimestamp();
+        if (_processing.ContainsKey(item)) return;   // re-queued by Done
+        _queue.Enqueue(item);
+        WakeGetters();
+    }
+
+    /// <summary>Adds the item after <paramref name="delay"/>; if it is already waiting with an earlier ready time, nothing changes.</summary>
+    public void AddAfter(T item, TimeSpan delay)
+    {
+        if (delay <= TimeSpan.Zero) { Add(item); return; }
+        lock (_lock)
+        {
+            if (_shuttingDown) return;
+            if (_dirty.Contains(item)) return;   // already queued (or re-queued after Done): it will run sooner anyway
+            var ready = _time.GetUtcNow() + delay;
+            if (_waiting.TryGetValue(item, out var existing) && existing <= ready) return;
+            _waiting[item] = ready;
+            RescheduleTimerLocked();
+        }
+    }
+
+    public void AddRateLimited(T item)
+    {
+        Interlocked.Increment(ref _retries);
+        RuntimeMetrics.QueueRetries.Add(1, _tag);
+        AddAfter(item, _limiter.When(item));
+    }
+
+    public void Forget(T item) => _limiter.Forget(item);
+
+    public int NumRequeues(T item) => _limiter.NumRequeues(item);
+
+    /// <summary>Waits for the next item. Returns (false, default) once shut down and drained. Call <see cref="Done"/> after processing.</summary>
+    public async ValueTask<(bool Ok, T Item)> GetAsync(CancellationToken ct = default)
+    {
+        while (true)
+        {
+            TaskCompletionSource tcs;
+            lock (_lock)
+            {
+                if (_queue.Count > 0)
+                {
+                    var item = _queue.Dequeue();
+                    var now = _time.GetTimestamp();
+                    _processing[item] = now;
+                    _dirty.Remove(item);
+                    if (_enqueuedAt.Remove(item, out var at)) RuntimeMetrics.QueueLatency.Record(_time.GetElapsedTime(at, now).TotalSeconds, _tag);
+                    return (true, item);
+                }
+                if (_shuttingDown) return (false, default!);
+                tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _getters.Add(tcs);
+            }
+            try { await tcs.Task.WaitAsync(ct).ConfigureAwait(false); }
+            finally { lock (_lock) _getters.Remove(tcs); }
+        }
+    }
+
+    /// <summary>Marks processing finished; if the item was re-added meanwhile it is queued again now.</summary>
+    public void Done(T item)
+    {
+        lock (_lock)
+        {
+            if (_processing.Remove(item, out var start)) RuntimeMetrics.WorkDuration.Record(_time.GetElapsedTime(start).TotalSeconds, _tag);
+            if (_dirty.Contains(item))
+            {
+                _queue.Enqueue(item);
+                WakeGetters();
+            }
+            else if (_shuttingDown && _processing.Count == 0) WakeGetters();
+        }
+    }
+
+    /// <summary>Stops accepting adds (delayed ones are dropped); getters drain what is queued, then see shutdown.</summary>
+    public void ShutDown()
+    {
+        lock (_lock)
+        {
+            _shuttingDown = true;
+            _waiting.Clear();
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            WakeGetters();
+        }
+    }
+
+    /// <summary>Shuts down and waits until no item is processing (or <paramref name="ct"/> fires); workers keep draining queued items.</summary>
+    public async Task ShutDownWithDrainAsync(CancellationToken ct = default)
+    {
+        ShutDown();
+        while (true)
+        {
+            TaskCompletionSource tcs;
+            lock (_lock)
+            {
+                if (_processing.Count == 0) return;
+                tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _getters.Add(tcs);
+            }
+            try { await tcs.Task.WaitAsync(ct).ConfigureAwait(false); }
+            finally { lock (_lock) _getters.Remove(tcs); }
+        }
+    }
+
+    private void WakeGetters()
+    {
+        foreach (var g in _getters) g.TrySetResult();
+        _getters.Clear();
+    }
+
+    private void PromoteReady()
+    {
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            foreach (var (item, ready) in _waiting.Where(kv => kv.Value <= now).ToList())
+            {
+                _waiting.Remove(item);
+                AddLocked(item);
+            }
+            RescheduleTimerLocked();
+        }
+    }
+
+    private void RescheduleTimerLocked()
+    {
+        if (_waiting.Count == 0) { _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan); return; }
+        var due = _waiting.Values.Min() - _time.GetUtcNow();
+        _timer.Change(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+    }
+
+    public void Dispose()
+    {
+        ShutDown();
+        _timer.Dispose();
+    }
+}

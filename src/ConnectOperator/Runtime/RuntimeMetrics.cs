@@ -1,0 +1,51 @@
+using System.Diagnostics.Metrics;
+
+namespace ConnectOperator.Runtime;
+
+/// <summary>The runtime's instruments, on Meter "ConnectOperator.Runtime" (export with OpenTelemetry or prometheus-net's meter adapter).</summary>
+public static class RuntimeMetrics
+{
+    public const string MeterName = "ConnectOperator.Runtime";
+
+    public static readonly Meter Meter = new(MeterName);
+
+    public static readonly Counter<long> QueueAdds = Meter.CreateCounter<long>("workqueue_adds_total", description: "Items added to a work queue");
+    public static readonly Counter<long> QueueRetries = Meter.CreateCounter<long>("workqueue_retries_total", description: "Rate-limited re-adds");
+    public static readonly Histogram<double> QueueLatency = Meter.CreateHistogram<double>("workqueue_queue_duration_seconds", "s", "Time an item waits before processing");
+    public static readonly Histogram<double> WorkDuration = Meter.CreateHistogram<double>("workqueue_work_duration_seconds", "s", "Processing time per item");
+    public static readonly Counter<long> ReconcileTotal = Meter.CreateCounter<long>("controller_reconcile_total", description: "Reconciles by result (success, error, requeue, requeue_after)");
+    public static readonly Counter<long> EventsDropped = Meter.CreateCounter<long>("events_dropped_total", description: "Kubernetes Events dropped by the spam filter");
+
+    private static readonly object Lock = new();
+    private static readonly List<WeakReference<IQueueMetrics>> Queues = new();
+
+    static RuntimeMetrics()
+    {
+        Meter.CreateObservableGauge("workqueue_depth", () => Observe(q => q.Depth), description: "Current depth of a work queue");
+        Meter.CreateObservableGauge("workqueue_longest_running_processor_seconds", () => Observe(q => q.LongestRunningProcessor.TotalSeconds), "s",
+            "How long the longest running item has been processed");
+        Meter.CreateObservableGauge("workqueue_unfinished_work_seconds", () => Observe(q => q.UnfinishedWork.TotalSeconds), "s",
+            "Sum of processing time of all in-flight items");
+    }
+
+    internal static void Register(IQueueMetrics q) { lock (Lock) Queues.Add(new WeakReference<IQueueMetrics>(q)); }
+
+    private static IEnumerable<Measurement<double>> Observe(Func<IQueueMetrics, double> f)
+    {
+        List<IQueueMetrics> live = new();
+        lock (Lock)
+        {
+            Queues.RemoveAll(w => !w.TryGetTarget(out _));
+            foreach (var w in Queues) if (w.TryGetTarget(out var q)) live.Add(q);
+        }
+        return live.Select(q => new Measurement<double>(f(q), new KeyValuePair<string, object?>("name", q.Name))).ToList();
+    }
+}
+
+internal interface IQueueMetrics
+{
+    string Name { get; }
+    int Depth { get; }
+    TimeSpan LongestRunningProcessor { get; }
+    TimeSpan UnfinishedWork { get; }
+}
