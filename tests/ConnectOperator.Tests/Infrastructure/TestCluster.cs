@@ -197,9 +197,10 @@ public sealed class TestCluster : IAsyncDisposable
     /// <summary>Applies every CRD in crds/ and waits until each is Established. Idempotent.</summary>
     public async Task InstallCrdsAsync()
     {
-        var (code, output) = await KubectlAsync("apply", "--server-side", "--force-conflicts", "-f", Path.Combine(RepoRoot, "crds"));
+        // Explicit arrays: with loose strings C# picks the (stdin, params args) overload and "apply" becomes stdin.
+        var (code, output) = await KubectlAsync(new[] { "apply", "--server-side", "--force-conflicts", "-f", Path.Combine(RepoRoot, "crds") });
         if (code != 0) throw new InvalidOperationException("applying crds/ failed:\n" + output);
-        (code, output) = await KubectlAsync("wait", "--for=condition=Established", "--timeout=60s", "-f", Path.Combine(RepoRoot, "crds"));
+        (code, output) = await KubectlAsync(new[] { "wait", "--for=condition=Established", "--timeout=60s", "-f", Path.Combine(RepoRoot, "crds") });
         if (code != 0) throw new InvalidOperationException("CRDs not Established:\n" + output);
     }
 
