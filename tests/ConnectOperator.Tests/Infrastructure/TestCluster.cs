@@ -188,7 +188,7 @@ public sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>Runs kubectl against this cluster; returns exit code and combined output.</summary>
-    public Task<(int Code, string Output)> KubectlAsync(string stdin, params string[] args)
+    public Task<(int Code, string Output)> KubectlWithInputAsync(string stdin, params string[] args)
         => RunAsync("kubectl", args, new Dictionary<string, string> { ["KUBECONFIG"] = KubeconfigPath }, TimeSpan.FromMinutes(1), stdin);
 
     public Task<(int Code, string Output)> KubectlAsync(params string[] args)

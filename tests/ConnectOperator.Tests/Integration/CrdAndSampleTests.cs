@@ -33,7 +33,6 @@ public sealed class CrdAndSampleTests
         if (_copyNamespace != null) await Run("delete", "namespace", _copyNamespace, "--wait=false");
     }
 
-    /// <summary>kubectl with arguments only (TestCluster.KubectlAsync("a", "b") would bind "a" to its stdin overload).</summary>
     private Task<(int Code, string Output)> Run(params string[] args) => _cluster.KubectlAsync(args);
 
     private async Task<string> Kubectl(params string[] args)
@@ -181,7 +180,7 @@ public sealed class CrdAndSampleTests
         var docs = Directory.GetFiles(Path.Combine(Samples, "finance"), "*.yaml")
             .Concat(Directory.GetFiles(Path.Combine(Samples, "hr"), "*.yaml"))
             .Select(f => File.ReadAllText(f).Replace("namespace: finance", $"namespace: {ns}").Replace("namespace: hr", $"namespace: {ns}"));
-        var (code, output) = await _cluster.KubectlAsync(string.Join("\n---\n", docs), "apply", "-f", "-");
+        var (code, output) = await _cluster.KubectlWithInputAsync(string.Join("\n---\n", docs), "apply", "-f", "-");
         Assert.That(code, Is.EqualTo(0), output);
         _copyNamespace = ns;
         return ns;

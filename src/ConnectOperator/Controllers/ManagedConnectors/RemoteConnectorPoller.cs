@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using ConnectOperator.Confluent;
+using Microsoft.Extensions.Logging;
+
+namespace ConnectOperator.Controllers.ManagedConnectors;
+
+/// <summary>Where connectors live and whose key reads them. Departments that share both share one poll.</summary>
+public sealed record PollTarget(ClusterRef Cluster, ConnectCredentials Credentials)
+{
+    public string Id => $"{Cluster}/{Credentials.ApiKey}";
+}
+
+/// <summary>Every connector one credential sees on one cluster, as of <see cref="At"/>.</summary>
+public sealed record RemoteSnapshot(DateTimeOffset At, IReadOnlyDictionary<string, ConnectorExpansion> Connectors);
+
+/// <summary>
+/// Connector health at scale: ONE <c>GET …/connectors?expand=id,info,status</c> per cluster and credential per
+/// interval, shared by every ManagedConnector on that cluster, never one call per connector. Reconcilers read the
+/// snapshot; after a write they record what they wrote and ask for an early refresh, so the next reconcile neither
+/// repeats the write nor waits a whole interval to see the result.
+/// </summary>
+public sealed class RemoteConnectorPoller
+{
+    private readonly ConnectClientFactory _clients;
+    private readonly Func<IReadOnlyCollection<PollTarget>> _targets;
+    private readonly Action<PollTarget, IReadOnlyCollection<string>> _onChanged;
+    private readonly TimeSpan _interval;
+    private readonly TimeSpan _minRefreshGap;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _wake = new(0);
+
+    private sealed class Entry
+    {
+        public readonly SemaphoreSlim Gate = new(1, 1);
+        public RemoteSnapshot? Snapshot;
+        public Dictionary<string, string> Fingerprints = new(StringComparer.Ordinal);
+        public DateTimeOffset NextPoll = DateTimeOffset.MinValue;
+        public bool RefreshRequested;
+    }
+
+    public RemoteConnectorPoller(ConnectClientFactory clients, Func<IReadOnlyCollection<PollTarget>> targets,
+        Action<PollTarget, IReadOnlyCollection<string>> onChanged, TimeSpan interval, ILogger<RemoteConnectorPoller> logger, TimeSpan? minRefreshGap = null)
+    {
+        _clients = clients;
+        _targets = targets;
+        _onChanged = onChanged;
+        _interval = interval;
+        _minRefreshGap = minRefreshGap ?? TimeSpan.FromMilliseconds(250);
+        _logger = logger;
+    }
+
+    /// <summary>Total list calls made, for tests and metrics.</summary>
+    public long Polls => Interlocked.Read(ref _polls);
+    private long _polls;
+
+    /// <summary>The snapshot for a target, polling now if there is none yet.</summary>
+    public async Task<RemoteSnapshot> GetAsync(PollTarget target, CancellationToken ct)
+    {
+        var entry = _entries.GetOrAdd(target.Id, _ => new Entry());
+        var snap = Volatile.Read(ref entry.Snapshot);
+        return snap ?? await PollAsync(target, entry, ct);
+    }
+
+    /// <summary>Records the result of a write so the next reconcile sees it before the next poll.</summary>
+    public void RecordWrite(PollTarget target, string name, IReadOnlyDictionary<string, string>? plainConfig, string? newState = null, bool deleted = false)
+    {
+        if (!_entries.TryGetValue(target.Id, out var entry)) return;
+        lock (entry)
+        {
+            if (entry.Snapshot is not { } snap) return;
+            var connectors = new Dictionary<string, ConnectorExpansion>(snap.Connectors, StringComparer.Ordinal);
+            if (deleted) connectors.Remove(name);
+            else
+            {
+                connectors.TryGetValue(name, out var old);
+                connectors[name] = new ConnectorExpansion
+                {
+                    Id = old?.Id,
+                    Info = plainConfig is null ? old?.Info : new ConnectorExpansionInfo { Name = name, Config = new Dictionary<string, string>(plainConfig), Type = old?.Info?.Type },
+                    Status = new ConnectorStatus
+                    {
+                        Name = name,
+                        Type = old?.Status?.Type,
+                        Connector = new ConnectorState { State = newState ?? old?.Status?.Connector.State ?? ConnectorStates.Provisioning },
+                        Tasks = newState == null ? old?.Status?.Tasks : null,
+                    },
+                };
+            }
+            entry.Snapshot = snap with { Connectors = connectors };
+        }
+        RequestRefresh(target);
+    }
+
+    /// <summary>Asks for a poll soon (coalesced), e.g. after a write.</summary>
+    public void RequestRefresh(PollTarget target)
+    {
+        var entry = _entries.GetOrAdd(target.Id, _ => new Entry());
+        entry.RefreshRequested = true;
+        _wake.Release();
+    }
+
+    /// <summary>The polling loop; runs on the leader only.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var now = DateTimeOffset.UtcNow;
+            var targets = _targets();
+            var next = now + _interval;
+            foreach (var target in targets)
+            {
+                var entry = _entries.GetOrAdd(target.Id, _ => new Entry());
+                var due = entry.NextPoll <= now || (entry.RefreshRequested && now - (entry.Snapshot?.At ?? DateTimeOffset.MinValue) >= _minRefreshGap);
+                if (due)
+                {
+                    try { await PollAsync(target, entry, ct); }
+                    catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+                    catch (Exception e)
+                    {
+                        // The reconcilers surface per-connector errors; here a failed poll only delays health updates.
+                        _logger.LogWarning("poll of {Cluster} failed: {Error}", target.Cluster, e.Message);
+                        entry.NextPoll = DateTimeOffset.UtcNow + Jitter(_interval / 2);
+                    }
+                }
+                var entryNext = entry.RefreshRequested ? (entry.Snapshot?.At ?? now) + _minRefreshGap : entry.NextPoll;
+                if (entryNext < next) next = entryNext;
+            }
+            var delay = next - DateTimeOffset.UtcNow;
+            if (delay < TimeSpan.FromMilliseconds(10)) delay = TimeSpan.FromMilliseconds(10);
+            try { await _wake.WaitAsync(delay, ct); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private async Task<RemoteSnapshot> PollAsync(PollTarget target, Entry entry, CancellationToken ct)
+    {
+        await entry.Gate.WaitAsync(ct);
+        try
+        {
+            entry.RefreshRequested = false;
+            var client = _clients.Create(target.Credentials);
+            Interlocked.Increment(ref _polls);
+            var connectors = await client.ListConnectorsAsync(target.Cluster, ct);
+            var snapshot = new RemoteSnapshot(DateTimeOffset.UtcNow, connectors);
+            var fingerprints = connectors.ToDictionary(kv => kv.Key, kv => JsonSerializer.Serialize(kv.Value), StringComparer.Ordinal);
+            List<string> changed;
+            lock (entry)
+            {
+                var old = entry.Fingerprints;
+                changed = fingerprints.Where(f => !old.TryGetValue(f.Key, out var o) || o != f.Value).Select(f => f.Key)
+                    .Concat(old.Keys.Where(k => !fingerprints.ContainsKey(k))).ToList();
+                entry.Fingerprints = fingerprints;
+                entry.Snapshot = snapshot;
+                entry.NextPoll = snapshot.At + Jitter(_interval);
+            }
+            if (changed.Count > 0) _onChanged(target, changed);
+            return snapshot;
+        }
+        finally { entry.Gate.Release(); }
+    }
+
+    /// <summary>±10 % so that many clusters do not poll in lockstep.</summary>
+    private static TimeSpan Jitter(TimeSpan t) => t * (0.9 + Random.Shared.NextDouble() * 0.2);
+}
