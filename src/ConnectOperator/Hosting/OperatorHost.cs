@@ -1,0 +1,7 @@
+namespace ConnectOperator.Hosting;
+
+/// <summary>Builds the operator process (wiring follows).</summary>
+public static class OperatorHost
+{
+    public static WebApplication Build(string[] args) => WebApplication.CreateBuilder(args).Build();
+}

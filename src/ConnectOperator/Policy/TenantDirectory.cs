@@ -1,0 +1,53 @@
+using ConnectOperator.Entities;
+using ConnectOperator.Runtime.Caching;
+
+namespace ConnectOperator.Policy;
+
+/// <summary>
+/// Answers "which department, which quotas, which connectors" from the informer caches, for the reconcilers and the
+/// webhooks alike. It never calls the API server: admission must stay fast and must decide as the reconciler does.
+/// </summary>
+public sealed class TenantDirectory
+{
+    public const string ByDepartmentIndex = "department";
+
+    private readonly Informer<V1Alpha1Department> _departments;
+    private readonly Informer<V1Alpha1ConnectorQuota> _quotas;
+    private readonly Informer<V1Alpha1ManagedConnector> _connectors;
+
+    public TenantDirectory(Informer<V1Alpha1Department> departments, Informer<V1Alpha1ConnectorQuota> quotas, Informer<V1Alpha1ManagedConnector> connectors)
+    {
+        _departments = departments;
+        _quotas = quotas;
+        _connectors = connectors;
+        _quotas.Store.AddIndex(ByDepartmentIndex, q => new[] { q.Spec.DepartmentRef.Name });
+    }
+
+    public Informer<V1Alpha1Department> Departments => _departments;
+    public Informer<V1Alpha1ConnectorQuota> Quotas => _quotas;
+    public Informer<V1Alpha1ManagedConnector> Connectors => _connectors;
+
+    public (V1Alpha1Department? Department, Violation? Violation) ResolveDepartment(string @namespace)
+    {
+        var all = _departments.Store.List().Where(d => d.Metadata.DeletionTimestamp == null).ToList();
+        var (policy, violation) = PolicyEvaluator.ResolveDepartment(@namespace, all.Select(ToPolicy));
+        return (policy is null ? null : all.First(d => d.Metadata.Name == policy.Name), violation);
+    }
+
+    public IReadOnlyList<V1Alpha1ConnectorQuota> QuotasOf(string department) => _quotas.Store.ByIndex(ByDepartmentIndex, department);
+
+    public IReadOnlyList<QuotaLimits> LimitsOf(string department) => QuotasOf(department).Select(ToLimits).ToList();
+
+    /// <summary>The department's live connectors (ones being deleted no longer count, as with ResourceQuota).</summary>
+    public IReadOnlyList<V1Alpha1ManagedConnector> ConnectorsOf(V1Alpha1Department department)
+        => department.Spec.Namespaces.SelectMany(ns => _connectors.Store.ListByNamespace(ns)).Where(c => c.Metadata.DeletionTimestamp == null).ToList();
+
+    public static DepartmentPolicy ToPolicy(V1Alpha1Department d) => new(d.Metadata.Name, d.Spec.Namespaces.ToList(),
+        d.Spec.Policy.AllowedConnectorClasses.ToList(), d.Spec.Policy.TopicPrefixes.ToList(), d.Spec.Policy.AllowedHosts.ToList());
+
+    public static ConnectorCandidate ToCandidate(V1Alpha1ManagedConnector c) => new(c.Metadata.NamespaceProperty ?? "", c.Metadata.Name,
+        c.Spec.ConnectorClass, c.Spec.TasksMax, new Dictionary<string, string>(c.Spec.Config), c.Spec.SecretConfig.Select(s => s.Key).ToList(),
+        c.Metadata.CreationTimestamp is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null);
+
+    public static QuotaLimits ToLimits(V1Alpha1ConnectorQuota q) => new(q.Metadata.Name, q.Spec.Hard.Connectors, q.Spec.Hard.Tasks, q.Spec.Hard.TasksPerConnector);
+}
