@@ -177,7 +177,7 @@ public class ResilienceTests
 
         // 12 calls, burst 2, 10/s → ≥ ~1 s for key A, shared by both clients; key B is not queued behind them.
         Assert.That(aElapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(800)));
-        Assert.That(bElapsed, Is.LessThan(TimeSpan.FromMilliseconds(500)));
+        Assert.That(bElapsed, Is.LessThan(TimeSpan.FromMilliseconds(700)), "key B must not queue behind key A");
         Assert.That(factory.GetRateLimiter(EmulatorHost.KeyA).GetStatistics()!.TotalSuccessfulLeases, Is.EqualTo(12));
         Assert.That(factory.GetRateLimiter(EmulatorHost.KeyB).GetStatistics()!.TotalSuccessfulLeases, Is.EqualTo(2));
         Assert.That(Interlocked.Read(ref waits), Is.GreaterThanOrEqualTo(8));
