@@ -1,2 +1,16 @@
-var app = WebApplication.CreateBuilder(args).Build();
+using ConnectOperator.Emulator;
+
+// Standalone: dotnet run --project src/ConnectOperator.Emulator -- --urls http://127.0.0.1:8085 \
+//   --Emulator:Keys:0:Key=my-key --Emulator:Keys:0:Secret=my-secret --Emulator:EnableAdmin=true
+var options = new EmulatorOptions();
+var app = EmulatorApp.Build(options, args);
+if (options.Keys.Count == 0)
+{
+    options.Keys.Add(new EmulatorApiKey("emulator-key", "emulator-secret"));
+    app.Logger.LogWarning("No Emulator:Keys configured; accepting the default key 'emulator-key' / 'emulator-secret'");
+}
+app.Lifetime.ApplicationStarted.Register(() =>
+    app.Logger.LogInformation("Connect v1 emulator listening on {Urls} (admin endpoints {Admin})", string.Join(", ", app.Urls), options.EnableAdmin ? "enabled" : "disabled"));
 app.Run();
+
+public partial class Program;
