@@ -1,7 +1,93 @@
+using ConnectOperator.Confluent;
+using ConnectOperator.Controllers;
+using ConnectOperator.Controllers.Departments;
+using ConnectOperator.Controllers.ManagedConnectors;
+using ConnectOperator.Controllers.Quotas;
+using ConnectOperator.Entities;
+using ConnectOperator.Policy;
+using ConnectOperator.Runtime;
+using ConnectOperator.Runtime.Caching;
+using ConnectOperator.Runtime.Leadership;
+using k8s;
+using k8s.Models;
+using Prometheus;
+using Serilog;
+using Serilog.Formatting.Compact;
+
 namespace ConnectOperator.Hosting;
 
-/// <summary>Builds the operator process (wiring follows).</summary>
+/// <summary>
+/// Builds the operator process: one ASP.NET Core host with the informers (every replica), the controllers and the
+/// Confluent poller (leader only), and the health, metrics and webhook endpoints (every replica). Integration tests
+/// build it in-process with their own kubeconfig and emulator URL.
+/// </summary>
 public static class OperatorHost
 {
-    public static WebApplication Build(string[] args) => WebApplication.CreateBuilder(args).Build();
+    public static WebApplication Build(string[] args, KubernetesClientConfiguration? kubernetes = null, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        var options = builder.Configuration.GetSection(OperatorOptions.Section).Get<OperatorOptions>() ?? new OperatorOptions();
+        if (string.IsNullOrEmpty(options.LeaderElection.LeaseNamespace) || options.LeaderElection.LeaseNamespace == "default")
+            options.LeaderElection.LeaseNamespace = options.Namespace;
+        builder.Services.AddSingleton(options);
+
+        builder.Services.AddSerilog((sp, lc) => lc
+            .ReadFrom.Configuration(builder.Configuration)
+            .Enrich.FromLogContext()
+            .WriteTo.Console(new RenderedCompactJsonFormatter()));
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            var address = System.Net.IPAddress.Parse(options.BindAddress);
+            k.Listen(address, options.MetricsPort);
+        });
+
+        var kubeConfig = kubernetes ?? (KubernetesClientConfiguration.IsInCluster()
+            ? KubernetesClientConfiguration.InClusterConfig()
+            : KubernetesClientConfiguration.BuildConfigFromConfigFile(Environment.GetEnvironmentVariable("KUBECONFIG")));
+        builder.Services.AddSingleton<IKubernetes>(_ => new Kubernetes(kubeConfig));
+        builder.Services.AddSingleton<KubeApiClient>();
+        builder.Services.AddSingleton(TimeProvider.System);
+
+        var informerOptions = new InformerOptions { ResyncPeriod = options.ResyncPeriod };
+        builder.Services.AddSingleton(sp => new Informer<V1Alpha1Department>(sp.GetRequiredService<KubeApiClient>(), DepartmentReconciler.Kind, informerOptions, Logger(sp, "informer.departments")));
+        builder.Services.AddSingleton(sp => new Informer<V1Alpha1ConnectorQuota>(sp.GetRequiredService<KubeApiClient>(), ConnectorQuotaReconciler.Kind, informerOptions, Logger(sp, "informer.connectorquotas")));
+        builder.Services.AddSingleton(sp => new Informer<V1Alpha1ManagedConnector>(sp.GetRequiredService<KubeApiClient>(), ManagedConnectorReconciler.Kind, informerOptions, Logger(sp, "informer.managedconnectors")));
+        builder.Services.AddSingleton(sp => new Informer<V1Secret>(sp.GetRequiredService<KubeApiClient>(), ResourceKind.Secret, informerOptions, Logger(sp, "informer.secrets")));
+        builder.Services.AddSingleton<TenantDirectory>();
+        builder.Services.AddSingleton(sp => new CredentialsResolver(sp.GetRequiredService<Informer<V1Secret>>(), options.Namespace));
+
+        builder.Services.AddSingleton(sp => new ConnectClientFactory(ClientOptions(builder.Configuration, options), sp.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton(sp => new StatusWriter(sp.GetRequiredService<KubeApiClient>(), sp.GetRequiredService<ILogger<StatusWriter>>()));
+        builder.Services.AddSingleton(sp => new Finalizers(sp.GetRequiredService<KubeApiClient>()));
+        builder.Services.AddSingleton(sp => new EventRecorder(sp.GetRequiredService<IKubernetes>(), new EventRecorderOptions(), sp.GetRequiredService<ILogger<EventRecorder>>()));
+        builder.Services.AddSingleton(sp => new LeaderElection(sp.GetRequiredService<IKubernetes>(), options.LeaderElection, Logger(sp, "leader-election")));
+        builder.Services.AddSingleton<ControllerSet>();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<ControllerSet>().Poller);
+        builder.Services.AddHostedService(sp =>
+        {
+            var set = sp.GetRequiredService<ControllerSet>();
+            return new OperatorRuntime(sp.GetRequiredService<LeaderElection>(), set.Informers, set.Controllers, sp.GetRequiredService<ILogger<OperatorRuntime>>());
+        });
+
+        configure?.Invoke(builder);
+        var app = builder.Build();
+
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", (ControllerSet set) => set.Informers.All(i => i.HasSynced)
+            ? Results.Text("ok")
+            : Results.Text("caches not synced: " + string.Join(", ", set.Informers.Where(i => !i.HasSynced).Select(i => i.Name)), statusCode: 503));
+        app.MapMetrics("/metrics");
+        return app;
+    }
+
+    /// <summary>The <c>Confluent</c> section tunes resilience; the base URL comes from <see cref="OperatorOptions.ConfluentBaseUrl"/>.</summary>
+    private static ConnectClientOptions ClientOptions(IConfiguration configuration, OperatorOptions options)
+    {
+        var client = configuration.GetSection("Confluent").Get<ConnectClientOptions>() ?? new ConnectClientOptions();
+        client.BaseUrl = options.ConfluentBaseUrl;
+        return client;
+    }
+
+    private static Microsoft.Extensions.Logging.ILogger Logger(IServiceProvider sp, string category) => sp.GetRequiredService<ILoggerFactory>().CreateLogger(category);
 }

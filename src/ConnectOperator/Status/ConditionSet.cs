@@ -55,3 +55,9 @@ public sealed record Health(HealthPhase Phase, string Reason, string Message)
     public static Health Reconciling(string reason, string message) => new(HealthPhase.Reconciling, reason, message);
     public static Health Stalled(string reason, string message) => new(HealthPhase.Stalled, reason, message);
 }
+
+public static class ConditionSetExtensions
+{
+    public static bool IsStalledFor(V1Alpha1ManagedConnector c, string reason)
+        => ConditionSet.Find(c.Status?.Conditions, ConditionTypes.Stalled) is { Status: ConditionStatus.True } s && s.Reason == reason;
+}

@@ -1,0 +1,39 @@
+using System.Text;
+using ConnectOperator.Confluent;
+using ConnectOperator.Entities;
+using ConnectOperator.Runtime.Caching;
+using k8s.Models;
+
+namespace ConnectOperator.Controllers;
+
+/// <summary>
+/// Reads a Department's Confluent Cloud API key from its credentials Secret. The Secret must live in the operator's
+/// own namespace, so a department can never point at credentials in another department's namespace.
+/// </summary>
+public sealed class CredentialsResolver(Informer<V1Secret> secrets, string operatorNamespace)
+{
+    public string OperatorNamespace => operatorNamespace;
+
+    /// <summary>The credentials, or an actionable error naming the Secret and key (never a value).</summary>
+    public (ConnectCredentials? Credentials, string? Error) Resolve(V1Alpha1Department department)
+    {
+        var r = department.Spec.Confluent.CredentialsSecretRef;
+        if (string.IsNullOrEmpty(r.Name))
+            return (null, $"Department {department.Metadata.Name} has no spec.confluent.credentialsSecretRef.name; the platform team must reference a Secret in namespace {operatorNamespace}");
+        var secret = secrets.Store.Get(operatorNamespace, r.Name);
+        if (secret is null)
+            return (null, $"credentials Secret {operatorNamespace}/{r.Name} of Department {department.Metadata.Name} does not exist; the platform team must create it with keys {r.ApiKeyKey} and {r.ApiSecretKey}");
+        var key = Value(secret, r.ApiKeyKey);
+        var value = Value(secret, r.ApiSecretKey);
+        if (string.IsNullOrEmpty(key) || string.IsNullOrEmpty(value))
+            return (null, $"credentials Secret {operatorNamespace}/{r.Name} of Department {department.Metadata.Name} lacks key {(string.IsNullOrEmpty(key) ? r.ApiKeyKey : r.ApiSecretKey)}");
+        return (new ConnectCredentials(key, value), null);
+    }
+
+    public static string? Value(V1Secret secret, string key)
+    {
+        if (secret.Data != null && secret.Data.TryGetValue(key, out var bytes)) return Encoding.UTF8.GetString(bytes);
+        if (secret.StringData != null && secret.StringData.TryGetValue(key, out var s)) return s;
+        return null;
+    }
+}

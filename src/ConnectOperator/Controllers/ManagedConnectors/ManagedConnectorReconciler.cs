@@ -1,0 +1,347 @@
+using ConnectOperator.Confluent;
+using ConnectOperator.Entities;
+using ConnectOperator.Hosting;
+using ConnectOperator.Policy;
+using ConnectOperator.Runtime;
+using ConnectOperator.Runtime.Caching;
+using ConnectOperator.Status;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace ConnectOperator.Controllers.ManagedConnectors;
+
+/// <summary>
+/// Makes one ManagedConnector true in Confluent Cloud. Level-based and idempotent: every pass reads the object, its
+/// Department, quota, Secrets and the cluster's latest connector snapshot, and does only what differs. A connector
+/// whose spec and remote config agree costs zero Confluent calls (health comes from the shared poll).
+/// </summary>
+public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConnector>
+{
+    public static readonly ResourceKind Kind = ResourceKind.For<V1Alpha1ManagedConnector>();
+
+    private readonly TenantDirectory _tenants;
+    private readonly Informer<V1Secret> _secrets;
+    private readonly CredentialsResolver _credentials;
+    private readonly ConnectClientFactory _clients;
+    private readonly RemoteConnectorPoller _poller;
+    private readonly StatusWriter _status;
+    private readonly Finalizers _finalizers;
+    private readonly EventRecorder _events;
+    private readonly OperatorOptions _options;
+    private readonly ILogger _log;
+    private readonly TimeProvider _time;
+
+    public ManagedConnectorReconciler(TenantDirectory tenants, Informer<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
+        RemoteConnectorPoller poller, StatusWriter status, Finalizers finalizers, EventRecorder events, OperatorOptions options,
+        ILogger<ManagedConnectorReconciler> log, TimeProvider? time = null)
+    {
+        _tenants = tenants;
+        _secrets = secrets;
+        _credentials = credentials;
+        _clients = clients;
+        _poller = poller;
+        _status = status;
+        _finalizers = finalizers;
+        _events = events;
+        _options = options;
+        _log = log;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>What one pass decided to tell people, sent after the status is written.</summary>
+    private sealed record PendingEvent(string Type, string Reason, string Message);
+
+    public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct)
+    {
+        var mc = _tenants.Connectors.Store.Get(request.Namespace, request.Name);
+        if (mc is null) return ReconcileResult.Done;   // gone; the finalizer pass already ran
+        using var scope = _log.BeginScope(new Dictionary<string, object?> { ["namespace"] = request.Namespace, ["connector"] = request.Name });
+
+        if (mc.Metadata.DeletionTimestamp != null) return await FinalizeAsync(mc, ct);
+        if (!Finalizers.Has(mc, ConnectApi.Finalizer)) mc = await _finalizers.AddAsync(Kind, mc, ConnectApi.Finalizer, ct);
+
+        var (department, noDepartment) = _tenants.ResolveDepartment(mc.Metadata.NamespaceProperty);
+        if (department is null)
+            return await StallAsync(mc, null, noDepartment!.Reason, noDepartment.Message, ct);
+        using var deptScope = _log.BeginScope(new Dictionary<string, object?> { ["department"] = department.Metadata.Name });
+
+        if (department.Spec.Suspend)
+            return await WriteStatusAsync(mc, department.Metadata.Name, s => { }, Health.Reconciling("DepartmentSuspended",
+                $"Department {department.Metadata.Name} is suspended (spec.suspend); nothing is changed in Confluent until the platform team resumes it"), ct);
+
+        var violations = PolicyEvaluator.Evaluate(TenantDirectory.ToPolicy(department), TenantDirectory.ToCandidate(mc));
+        if (violations.Count > 0)
+            return await StallAsync(mc, department.Metadata.Name, ViolationReasons.PolicyViolation, string.Join("; ", violations.Select(v => v.Message)), ct);
+
+        // Webhooks can race (two replicas, or a create admitted while the cache lagged): decide over-quota again here,
+        // the same way on every pass, so that the number of remote connectors can never exceed the quota.
+        var established = _tenants.ConnectorsOf(department).Where(c => c.Status?.ConnectorName != null).Select(c => TenantDirectory.ToCandidate(c).Key).ToHashSet();
+        var over = QuotaMath.OverQuota(_tenants.ConnectorsOf(department).Select(TenantDirectory.ToCandidate), _tenants.LimitsOf(department.Metadata.Name), established);
+        if (over.TryGetValue($"{mc.Metadata.NamespaceProperty}/{mc.Metadata.Name}", out var quotaViolation))
+            return await StallAsync(mc, department.Metadata.Name, ViolationReasons.QuotaExceeded, quotaViolation.Message, ct);
+
+        var (credentials, credentialsError) = _credentials.Resolve(department);
+        if (credentials is null)
+            return await StallAsync(mc, department.Metadata.Name, "CredentialsNotFound", credentialsError!, ct);
+
+        var (secretValues, secretError) = ResolveSecretConfig(mc);
+        if (secretValues is null)
+            return await StallAsync(mc, department.Metadata.Name, "SecretNotFound", secretError!, ct);
+
+        var config = EffectiveConfig.Build(mc, department, secretValues);
+        var target = new PollTarget(new ClusterRef(department.Spec.Confluent.EnvironmentId, department.Spec.Confluent.KafkaClusterId), credentials);
+        try
+        {
+            return await SyncAsync(mc, department, config, target, secretValues.Keys.ToList(), ct);
+        }
+        catch (ConfluentApiException e) when (e.IsBadRequest)
+        {
+            return await StallAsync(mc, department.Metadata.Name, "InvalidConfig",
+                $"Confluent Cloud rejected the connector config: {e.VendorMessage ?? e.Message}; fix spec.config or spec.secretConfig", ct);
+        }
+        catch (ConfluentApiException e) when (e.IsUnauthorized || e.IsForbidden)
+        {
+            return await StallAsync(mc, department.Metadata.Name, "CredentialsRejected",
+                $"Confluent Cloud refused the credentials of Department {department.Metadata.Name} (HTTP {(int)e.StatusCode}) for {target.Cluster}; the platform team must fix the API key or its role bindings", ct);
+        }
+        catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException)
+        {
+            // Transient: say so in status and retry with per-item backoff (or after Retry-After).
+            _log.LogWarning("Confluent call failed for {Connector}: {Error}", config.RemoteName, e.Message);
+            await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("ConfluentUnavailable", $"Confluent Cloud call failed, retrying: {e.Message}"), ct);
+            return e is ConfluentApiException { RetryAfter: { } after } ? ReconcileResult.After(after) : ReconcileResult.RequeueRateLimited();
+        }
+    }
+
+    private async Task<ReconcileResult> SyncAsync(V1Alpha1ManagedConnector mc, V1Alpha1Department department, EffectiveConfig config, PollTarget target,
+        IReadOnlyCollection<string> secretKeys, CancellationToken ct)
+    {
+        var client = _clients.Create(target.Credentials);
+        var name = config.RemoteName;
+        var remote = (await _poller.GetAsync(target, ct)).Connectors.GetValueOrDefault(name);
+        var status = mc.Status ?? new V1Alpha1ManagedConnectorStatus();
+        var events = new List<PendingEvent>();
+        var now = _time.GetUtcNow().UtcDateTime;
+        var owned = status.ConnectorName == name;
+        var adopt = mc.Metadata.Annotations?.TryGetValue(ConnectApi.AdoptAnnotation, out var a) == true && a == "true";
+
+        if (remote != null && !owned && !adopt)
+            return await StallAsync(mc, department.Metadata.Name, "NameConflict",
+                $"a connector named {name} already exists in {target.Cluster} and was not created by this ManagedConnector; delete or rename it in Confluent Cloud, " +
+                $"or set the annotation {ConnectApi.AdoptAnnotation}: \"true\" to take it over", ct);
+
+        if (!owned)
+        {
+            // Record the intent BEFORE the remote write: if the process dies after the PUT, the next pass recognises the
+            // connector as ours instead of reporting a name conflict, and never creates a second one.
+            var intent = await _status.UpdateStatusAsync(Kind, mc, o =>
+            {
+                o.Status ??= new V1Alpha1ManagedConnectorStatus();
+                o.Status.ConnectorName = name;
+                o.Status.Department = department.Metadata.Name;
+                o.Status.RestartAnnotation = RestartAnnotationOf(o);
+            }, ct);
+            mc = intent.Object;
+            status = mc.Status!;
+            if (remote != null) events.Add(new PendingEvent(EventRecorder.Normal, "Adopted", $"took over the existing connector {name} ({ConnectApi.AdoptAnnotation})"));
+        }
+
+        var wrote = false;
+        if (remote == null)
+        {
+            await client.PutConfigAsync(target.Cluster, name, config.Config, ct);
+            _poller.RecordWrite(target, name, config.PlainConfig, ConnectorStates.Provisioning);
+            events.Add(new PendingEvent(EventRecorder.Normal, "Created", $"created connector {name} ({mc.Spec.ConnectorClass}, {mc.Spec.TasksMax} task(s)) in {target.Cluster}"));
+            wrote = true;
+        }
+        else
+        {
+            var drift = ConfigDrift.Compare(config.PlainConfig, remote.Info?.Config ?? new Dictionary<string, string>(), extraIgnoredKeys: secretKeys);
+            var specChanged = status.ConfigHash != config.Hash;
+            if (drift.HasDrift || specChanged)
+            {
+                await client.PutConfigAsync(target.Cluster, name, config.Config, ct);
+                _poller.RecordWrite(target, name, config.PlainConfig);
+                wrote = true;
+                if (!specChanged)
+                    events.Add(new PendingEvent(EventRecorder.Warning, "DriftReverted", $"the remote config of {name} was changed outside Kubernetes ({string.Join(", ", drift.Keys)}); restored it from the ManagedConnector"));
+                else if (owned)
+                    events.Add(new PendingEvent(EventRecorder.Normal, "Updated", drift.HasDrift ? $"updated config of {name} ({string.Join(", ", drift.Keys)})" : $"updated config of {name} (referenced Secret changed)"));
+            }
+
+            var state = remote.Status?.Connector.State;
+            if (mc.Spec.State == ConnectorDesiredState.Paused && state is not (ConnectorStates.Paused or null))
+            {
+                await client.PauseAsync(target.Cluster, name, ct);
+                _poller.RecordWrite(target, name, null, ConnectorStates.Paused);
+                events.Add(new PendingEvent(EventRecorder.Normal, "Paused", $"paused connector {name} (spec.state Paused)"));
+            }
+            else if (mc.Spec.State == ConnectorDesiredState.Running && state == ConnectorStates.Paused)
+            {
+                await client.ResumeAsync(target.Cluster, name, ct);
+                _poller.RecordWrite(target, name, null, ConnectorStates.Running);
+                events.Add(new PendingEvent(EventRecorder.Normal, "Resumed", $"resumed connector {name} (spec.state Running)"));
+            }
+
+            var restartRequest = RestartAnnotationOf(mc);
+            if (restartRequest != null && restartRequest != status.RestartAnnotation)
+            {
+                await client.RestartAsync(target.Cluster, name, includeTasks: true, onlyFailed: false, ct);
+                _poller.RequestRefresh(target);
+                events.Add(new PendingEvent(EventRecorder.Normal, "Restarted", $"restarted connector {name} and its tasks on request ({ConnectApi.RestartAnnotation}={restartRequest})"));
+            }
+        }
+
+        // Health, from the snapshot as amended by our own writes.
+        remote = (await _poller.GetAsync(target, ct)).Connectors.GetValueOrDefault(name);
+        var remoteState = remote?.Status?.Connector.State;
+        var tasks = (remote?.Status?.Tasks ?? new List<Confluent.TaskStatus>())
+            .Select(t => new V1Alpha1TaskStatus { Id = t.Id, State = t.State, Message = Truncate(t.Msg, V1Alpha1ManagedConnectorStatus.MaxTaskMessageLength) })
+            .OrderBy(t => t.Id).ToList();
+        var trace = remote?.Status?.Connector.Trace ?? tasks.FirstOrDefault(t => FailedTaskStates.Contains(t.State))?.Message;
+        var failed = remoteState is ConnectorStates.Failed or ConnectorStates.Degraded || tasks.Any(t => FailedTaskStates.Contains(t.State));
+
+        var autoRestart = status.AutoRestart ?? new V1Alpha1AutoRestartStatus();
+        var restartCount = autoRestart.Count;
+        DateTime? lastRestart = autoRestart.LastRestartTime;
+        TimeSpan? requeueAfter = null;
+        var canAutoRestart = mc.Spec.RestartPolicy.Type == RestartPolicyTypes.OnFailure && restartCount < mc.Spec.RestartPolicy.MaxRestarts;
+        var wasFailed = status.ConnectorState is ConnectorStates.Failed or ConnectorStates.Degraded || status.Tasks.Any(t => FailedTaskStates.Contains(t.State));
+        if (failed && !wrote)
+        {
+            if (!wasFailed)
+                events.Add(new PendingEvent(EventRecorder.Warning, "Failed", $"connector {name} is {remoteState}: {trace ?? "no trace"}"));
+            if (canAutoRestart)
+            {
+                var due = (lastRestart ?? DateTime.MinValue) + ConnectorHealth.AutoRestartDelay(restartCount) * (_options.AutoRestartBackoffUnit / TimeSpan.FromMinutes(1));
+                if (lastRestart == null || now >= due)
+                {
+                    await client.RestartAsync(target.Cluster, name, includeTasks: true, onlyFailed: true, ct);
+                    _poller.RequestRefresh(target);
+                    restartCount++;
+                    lastRestart = now;
+                    events.Add(new PendingEvent(EventRecorder.Normal, "Restarted", $"auto-restart {restartCount}/{mc.Spec.RestartPolicy.MaxRestarts} of {name} after failure (spec.restartPolicy OnFailure)"));
+                }
+                else requeueAfter = due - now;
+            }
+            else if (!wasFailed && mc.Spec.RestartPolicy.Type == RestartPolicyTypes.OnFailure)
+                events.Add(new PendingEvent(EventRecorder.Warning, "AutoRestartExhausted", $"connector {name} failed again after {restartCount} auto-restart(s) (spec.restartPolicy.maxRestarts); a person must act"));
+        }
+        else if (!failed && remoteState == ConnectorStates.Running && restartCount > 0 && lastRestart is { } lr)
+        {
+            // Healthy for long enough: the next failure starts the backoff from scratch.
+            if (now - lr >= _options.AutoRestartResetAfter) restartCount = 0;
+            else requeueAfter = lr + _options.AutoRestartResetAfter - now;
+        }
+
+        var health = ConnectorHealth.Evaluate(mc.Spec.State, remoteState, tasks, canAutoRestart || (restartCount > autoRestart.Count), trace);
+        var generationChanged = status.ObservedGeneration != mc.Metadata.Generation;
+        var result = await WriteStatusAsync(mc, department.Metadata.Name, s =>
+        {
+            s.ConnectorName = name;
+            s.ConnectorId = remote?.Id?.Id ?? s.ConnectorId;
+            s.ConnectorState = remoteState;
+            s.Tasks = tasks;
+            s.Trace = Truncate(trace, V1Alpha1ManagedConnectorStatus.MaxTraceLength);
+            s.ConfigHash = config.Hash;
+            s.RestartAnnotation = RestartAnnotationOf(mc);
+            s.AutoRestart = restartCount == 0 && lastRestart == null ? null : new V1Alpha1AutoRestartStatus { Count = restartCount, LastRestartTime = lastRestart };
+            if (wrote || generationChanged || s.LastSyncTime == null) s.LastSyncTime = now;
+        }, health, ct);
+
+        foreach (var e in events) await _events.RecordAsync(mc, e.Type, e.Reason, e.Message, ct);
+        return requeueAfter is { } after && after > TimeSpan.Zero ? ReconcileResult.After(after) : result;
+    }
+
+    private async Task<ReconcileResult> FinalizeAsync(V1Alpha1ManagedConnector mc, CancellationToken ct)
+    {
+        if (!Finalizers.Has(mc, ConnectApi.Finalizer)) return ReconcileResult.Done;
+        var name = mc.Status?.ConnectorName;
+        if (mc.Spec.DeletionPolicy == DeletionPolicies.Delete && name != null)
+        {
+            var (department, _) = _tenants.ResolveDepartment(mc.Metadata.NamespaceProperty);
+            var deptName = department?.Metadata.Name ?? mc.Status?.Department;
+            department ??= deptName is null ? null : _tenants.Departments.Store.Get(null, deptName);
+            if (department is null)
+                return await StallAsync(mc, deptName, "NoDepartment",
+                    $"cannot delete remote connector {name}: its Department is gone; restore the Department, or remove the finalizer {ConnectApi.Finalizer} by hand after deleting the connector in Confluent Cloud", ct);
+            var (credentials, error) = _credentials.Resolve(department);
+            if (credentials is null)
+                return await StallAsync(mc, department.Metadata.Name, "CredentialsNotFound", $"cannot delete remote connector {name}: {error}", ct);
+            var target = new PollTarget(new ClusterRef(department.Spec.Confluent.EnvironmentId, department.Spec.Confluent.KafkaClusterId), credentials);
+            try
+            {
+                // A 404 means it is already gone (an earlier attempt succeeded, or someone deleted it): that is success.
+                await _clients.Create(credentials).DeleteAsync(target.Cluster, name, ct);
+            }
+            catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException)
+            {
+                // Keep the finalizer and retry: releasing it now would orphan a running connector.
+                await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("Deleting", $"deleting remote connector {name} failed, retrying: {e.Message}"), ct);
+                return e is ConfluentApiException { RetryAfter: { } after } ? ReconcileResult.After(after) : ReconcileResult.RequeueRateLimited();
+            }
+            _poller.RecordWrite(target, name, null, deleted: true);
+            await _events.NormalAsync(mc, "Deleted", $"deleted connector {name} from {target.Cluster}", ct);
+        }
+        else if (name != null)
+        {
+            await _events.NormalAsync(mc, "Deleted", $"left connector {name} running in Confluent Cloud (spec.deletionPolicy Orphan)", ct);
+        }
+        await _finalizers.RemoveAsync(Kind, mc, ConnectApi.Finalizer, ct);
+        return ReconcileResult.Done;
+    }
+
+    /// <summary>Values of spec.secretConfig, read only from Secrets in the connector's own namespace.</summary>
+    private (IReadOnlyDictionary<string, (string Value, string SourceVersion)>? Values, string? Error) ResolveSecretConfig(V1Alpha1ManagedConnector mc)
+    {
+        var values = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+        foreach (var entry in mc.Spec.SecretConfig)
+        {
+            var secret = _secrets.Store.Get(mc.Metadata.NamespaceProperty, entry.SecretKeyRef.Name);
+            if (secret is null)
+                return (null, $"spec.secretConfig[{entry.Key}]: Secret {mc.Metadata.NamespaceProperty}/{entry.SecretKeyRef.Name} does not exist; create it in the connector's namespace");
+            var value = CredentialsResolver.Value(secret, entry.SecretKeyRef.Key);
+            if (value is null)
+                return (null, $"spec.secretConfig[{entry.Key}]: Secret {mc.Metadata.NamespaceProperty}/{entry.SecretKeyRef.Name} has no key {entry.SecretKeyRef.Key}; add it or fix secretKeyRef.key");
+            values[entry.Key] = (value, $"{secret.Metadata.Uid}/{secret.Metadata.ResourceVersion}");
+        }
+        return (values, null);
+    }
+
+    private async Task<ReconcileResult> StallAsync(V1Alpha1ManagedConnector mc, string? department, string reason, string message, CancellationToken ct)
+    {
+        var before = ConditionSet.Find(mc.Status?.Conditions, ConditionTypes.Stalled);
+        await WriteStatusAsync(mc, department, _ => { }, Health.Stalled(reason, message), ct);
+        if (before is null || before.Status != ConditionStatus.True || before.Reason != reason || before.Message != message)
+        {
+            var eventReason = reason switch
+            {
+                ViolationReasons.QuotaExceeded => "QuotaExceeded",
+                ViolationReasons.PolicyViolation => "PolicyViolation",
+                _ => reason,
+            };
+            await _events.WarningAsync(mc, eventReason, message, ct);
+        }
+        // Stalled waits for a person; the watches (spec, Department, quota, Secret changes) bring it back.
+        return ReconcileResult.Done;
+    }
+
+    private async Task<ReconcileResult> WriteStatusAsync(V1Alpha1ManagedConnector mc, string? department, Action<V1Alpha1ManagedConnectorStatus> mutate, Health health, CancellationToken ct)
+    {
+        await _status.UpdateStatusAsync(Kind, mc, o =>
+        {
+            o.Status ??= new V1Alpha1ManagedConnectorStatus();
+            o.Status.Department = department ?? o.Status.Department;
+            mutate(o.Status);
+            var now = _time.GetUtcNow().UtcDateTime;
+            ConditionSet.Apply(o.Status.Conditions, health, o.Metadata.Generation, now);
+            o.Status.ObservedGeneration = o.Metadata.Generation;
+        }, ct);
+        return ReconcileResult.Done;
+    }
+
+    private static string? RestartAnnotationOf(V1Alpha1ManagedConnector mc)
+        => mc.Metadata.Annotations?.TryGetValue(ConnectApi.RestartAnnotation, out var v) == true ? v : null;
+
+    private static string? Truncate(string? s, int max) => s is null || s.Length <= max ? s : s[..(max - 1)] + "…";
+}

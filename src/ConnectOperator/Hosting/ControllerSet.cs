@@ -1,0 +1,115 @@
+using ConnectOperator.Confluent;
+using ConnectOperator.Controllers;
+using ConnectOperator.Controllers.Departments;
+using ConnectOperator.Controllers.ManagedConnectors;
+using ConnectOperator.Controllers.Quotas;
+using ConnectOperator.Entities;
+using ConnectOperator.Policy;
+using ConnectOperator.Runtime;
+using ConnectOperator.Runtime.Caching;
+using ConnectOperator.Status;
+using k8s.Models;
+
+namespace ConnectOperator.Hosting;
+
+/// <summary>
+/// The three controllers and the poller, and which events wake which objects. Read this file to learn why a
+/// ManagedConnector is reconciled: its own spec or annotations; its Department, quota or Secrets changing; a
+/// sibling freeing quota; or the poll seeing its remote connector change.
+/// </summary>
+public sealed class ControllerSet
+{
+    private const string BySecretIndex = "secret";
+    private const string ByRemoteNameIndex = "remoteName";
+    private const string ByCredentialsIndex = "credentials";
+
+    public Controller<V1Alpha1ManagedConnector> Connectors { get; }
+    public Controller<V1Alpha1Department> Departments { get; }
+    public Controller<V1Alpha1ConnectorQuota> Quotas { get; }
+    public RemoteConnectorPoller Poller { get; }
+    public IReadOnlyList<IInformer> Informers { get; }
+    public IReadOnlyList<IController> Controllers { get; }
+
+    public ControllerSet(TenantDirectory tenants, Informer<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
+        StatusWriter status, Finalizers finalizers, EventRecorder events, OperatorOptions options, ILoggerFactory logs)
+    {
+        var connectors = tenants.Connectors;
+        connectors.Store.AddIndex(BySecretIndex, c => c.Spec.SecretConfig.Select(s => $"{c.Metadata.NamespaceProperty}/{s.SecretKeyRef.Name}").Distinct());
+        connectors.Store.AddIndex(ByRemoteNameIndex, c => c.Status?.ConnectorName is { } n ? new[] { n } : Array.Empty<string>());
+        tenants.Departments.Store.AddIndex(ByCredentialsIndex, d => new[] { $"{credentials.OperatorNamespace}/{d.Spec.Confluent.CredentialsSecretRef.Name}" });
+
+        Poller = new RemoteConnectorPoller(clients, () => PollTargets(tenants, credentials), OnRemoteChanged, options.PollInterval, logs.CreateLogger<RemoteConnectorPoller>());
+
+        var mcReconciler = new ManagedConnectorReconciler(tenants, secrets, credentials, clients, Poller, status, finalizers, events, options,
+            logs.CreateLogger<ManagedConnectorReconciler>());
+        Connectors = new Controller<V1Alpha1ManagedConnector>("managedconnector", connectors, mcReconciler,
+            new ControllerOptions { Workers = options.Workers }, logs.CreateLogger("controller.managedconnector"));
+        Departments = new Controller<V1Alpha1Department>("department", tenants.Departments,
+            new DepartmentReconciler(tenants, credentials, clients, status, events, logs.CreateLogger<DepartmentReconciler>()),
+            new ControllerOptions { Workers = 1 }, logs.CreateLogger("controller.department"));
+        Quotas = new Controller<V1Alpha1ConnectorQuota>("connectorquota", tenants.Quotas, new ConnectorQuotaReconciler(tenants, status),
+            new ControllerOptions { Workers = 1 }, logs.CreateLogger("controller.connectorquota"));
+
+        // ManagedConnector: Department changes (policy, suspend, prefix, cluster) touch all of its connectors.
+        Connectors.Watch(tenants.Departments, d => ConnectorsOf(tenants, d));
+        Connectors.Watch(tenants.Quotas, q => tenants.Departments.Store.Get(null, q.Spec.DepartmentRef.Name) is { } d ? ConnectorsOf(tenants, d) : Array.Empty<ReconcileRequest>());
+        // A rotated password reaches Confluent without anyone touching the ManagedConnector.
+        Connectors.Watch(secrets, s =>
+        {
+            var key = $"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}";
+            var direct = connectors.Store.ByIndex(BySecretIndex, key).Select(ReconcileRequest.For);
+            var viaCredentials = tenants.Departments.Store.ByIndex(ByCredentialsIndex, key).SelectMany(d => ConnectorsOf(tenants, d));
+            return direct.Concat(viaCredentials);
+        });
+        // A deleted or shrunk connector may free quota for a sibling that was held back.
+        Connectors.Watch(connectors, c => tenants.ResolveDepartment(c.Metadata.NamespaceProperty).Department is { } d
+            ? tenants.ConnectorsOf(d).Where(IsHeldByQuota).Select(ReconcileRequest.For)
+            : Array.Empty<ReconcileRequest>());
+
+        // Department: counts follow its connectors; readiness follows its credentials Secret.
+        Departments.Watch(connectors, c => tenants.ResolveDepartment(c.Metadata.NamespaceProperty).Department is { } d
+            ? new[] { ReconcileRequest.For(d) } : Array.Empty<ReconcileRequest>());
+        Departments.Watch(secrets, s => tenants.Departments.Store.ByIndex(ByCredentialsIndex, $"{s.Metadata.NamespaceProperty}/{s.Metadata.Name}").Select(ReconcileRequest.For));
+        // A namespace conflict involves two Departments: wake them all (few objects).
+        Departments.Watch(tenants.Departments, _ => tenants.Departments.Store.List().Select(ReconcileRequest.For));
+
+        // ConnectorQuota: used follows the department's connectors.
+        Quotas.Watch(connectors, c => tenants.ResolveDepartment(c.Metadata.NamespaceProperty).Department is { } d
+            ? tenants.QuotasOf(d.Metadata.Name).Select(ReconcileRequest.For) : Array.Empty<ReconcileRequest>());
+        Quotas.Watch(tenants.Departments, d => tenants.QuotasOf(d.Metadata.Name).Select(ReconcileRequest.For));
+
+        Informers = new IInformer[] { tenants.Departments, tenants.Quotas, connectors, secrets };
+        Controllers = new IController[] { Connectors, Departments, Quotas, new PollerController(Poller) };
+
+        void OnRemoteChanged(PollTarget target, IReadOnlyCollection<string> names)
+        {
+            foreach (var name in names)
+                foreach (var c in connectors.Store.ByIndex(ByRemoteNameIndex, name))
+                    Connectors!.Enqueue(ReconcileRequest.For(c));
+        }
+    }
+
+    private static bool IsHeldByQuota(V1Alpha1ManagedConnector c)
+        => ConditionSetExtensions.IsStalledFor(c, ViolationReasons.QuotaExceeded);
+
+    private static IEnumerable<ReconcileRequest> ConnectorsOf(TenantDirectory tenants, V1Alpha1Department d)
+        => d.Spec.Namespaces.SelectMany(ns => tenants.Connectors.Store.ListByNamespace(ns)).Select(ReconcileRequest.For);
+
+    /// <summary>One poll per cluster and credential that some non-suspended Department uses.</summary>
+    private static IReadOnlyCollection<PollTarget> PollTargets(TenantDirectory tenants, CredentialsResolver credentials)
+        => tenants.Departments.Store.List()
+            .Where(d => !d.Spec.Suspend && d.Metadata.DeletionTimestamp == null)
+            .Select(d => (d, credentials.Resolve(d).Credentials))
+            .Where(x => x.Credentials != null)
+            .Select(x => new PollTarget(new ClusterRef(x.d.Spec.Confluent.EnvironmentId, x.d.Spec.Confluent.KafkaClusterId), x.Credentials!))
+            .DistinctBy(t => t.Id)
+            .ToList();
+
+    /// <summary>Runs the poller as a leader-only "controller", so it starts and stops with leadership.</summary>
+    private sealed class PollerController(RemoteConnectorPoller poller) : IController
+    {
+        public string Name => "confluent-poller";
+        public IReadOnlyList<IInformer> Informers => Array.Empty<IInformer>();
+        public Task RunAsync(CancellationToken ct) => poller.RunAsync(ct);
+    }
+}
