@@ -23,7 +23,9 @@ namespace ConnectOperator.Hosting;
 /// </summary>
 public static class OperatorHost
 {
-    public static WebApplication Build(string[] args, KubernetesClientConfiguration? kubernetes = null, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="logSink">Where logs go instead of stdout (tests capture them to prove no secret leaks).</param>
+    public static WebApplication Build(string[] args, KubernetesClientConfiguration? kubernetes = null, Action<WebApplicationBuilder>? configure = null,
+        Serilog.Core.ILogEventSink? logSink = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var options = builder.Configuration.GetSection(OperatorOptions.Section).Get<OperatorOptions>() ?? new OperatorOptions();
@@ -34,7 +36,8 @@ public static class OperatorHost
         builder.Services.AddSerilog((sp, lc) => lc
             .ReadFrom.Configuration(builder.Configuration)
             .Enrich.FromLogContext()
-            .WriteTo.Console(new RenderedCompactJsonFormatter()));
+            .WriteTo.Conditional(_ => logSink is null, w => w.Console(new RenderedCompactJsonFormatter()))
+            .WriteTo.Conditional(_ => logSink is not null, w => w.Sink(logSink ?? new NullSink())));
 
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -90,4 +93,9 @@ public static class OperatorHost
     }
 
     private static Microsoft.Extensions.Logging.ILogger Logger(IServiceProvider sp, string category) => sp.GetRequiredService<ILoggerFactory>().CreateLogger(category);
+
+    private sealed class NullSink : Serilog.Core.ILogEventSink
+    {
+        public void Emit(Serilog.Events.LogEvent logEvent) { }
+    }
 }
