@@ -182,9 +182,8 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
         {
             if (type == WatchEventType.Deleted)
             {
-                var old = Store.Remove(Indexer<T>.KeyOf(obj));
-                Emit(h => h.OnDelete?.Invoke(obj));
-                _ = old;
+                Store.Remove(Indexer<T>.KeyOf(obj));
+                Emit(h => h.OnDelete?.Invoke(obj));   // the event carries the final state
             }
             else
             {
