@@ -126,9 +126,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         var adopt = mc.Metadata.Annotations?.TryGetValue(ConnectApi.AdoptAnnotation, out var a) == true && a == "true";
 
         if (remote != null && !owned && !adopt)
-            return await StallAsync(mc, department.Metadata.Name, "NameConflict",
-                $"a connector named {name} already exists in {target.Cluster} and was not created by this ManagedConnector; delete or rename it in Confluent Cloud, " +
-                $"or set the annotation {ConnectApi.AdoptAnnotation}: \"true\" to take it over", ct);
+            return await StallAsync(mc, department.Metadata.Name, "NameConflict", NameConflictMessage(name, target), ct);
 
         if (!owned)
         {
@@ -149,7 +147,30 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         var wrote = false;
         if (remote == null)
         {
-            await client.PutConfigAsync(target.Cluster, name, config.Config, ct);
+            if (!owned)
+            {
+                // POST, not PUT: the snapshot may be up to one poll old, and only a create refuses to overwrite a
+                // connector that appeared since. 409 means someone else's connector holds the name.
+                try
+                {
+                    await client.CreateConnectorAsync(target.Cluster, name, config.Config, ct);
+                }
+                catch (ConfluentConflictException) when (!adopt)
+                {
+                    await _status.UpdateStatusAsync(Kind, mc, o => o.Status!.ConnectorName = null, ct);
+                    _poller.RequestRefresh(target);
+                    return await StallAsync(mc, department.Metadata.Name, "NameConflict", NameConflictMessage(name, target), ct);
+                }
+                catch (ConfluentConflictException)
+                {
+                    await client.PutConfigAsync(target.Cluster, name, config.Config, ct);
+                }
+            }
+            else
+            {
+                // Ours (intent recorded): an earlier pass may have created it already, so use the idempotent PUT.
+                await client.PutConfigAsync(target.Cluster, name, config.Config, ct);
+            }
             _poller.RecordWrite(target, name, config.PlainConfig, ConnectorStates.Provisioning);
             events.Add(new PendingEvent(EventRecorder.Normal, "Created", $"created connector {name} ({mc.Spec.ConnectorClass}, {mc.Spec.TasksMax} task(s)) in {target.Cluster}"));
             wrote = true;
@@ -339,6 +360,10 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         }, ct);
         return ReconcileResult.Done;
     }
+
+    private static string NameConflictMessage(string name, PollTarget target)
+        => $"a connector named {name} already exists in {target.Cluster} and was not created by this ManagedConnector; delete or rename it in Confluent Cloud, " +
+           $"or set the annotation {ConnectApi.AdoptAnnotation}: \"true\" to take it over";
 
     private static string? RestartAnnotationOf(V1Alpha1ManagedConnector mc)
         => mc.Metadata.Annotations?.TryGetValue(ConnectApi.RestartAnnotation, out var v) == true ? v : null;
