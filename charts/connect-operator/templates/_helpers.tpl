@@ -1,0 +1,60 @@
+{{/* Chart name, truncated to 63 characters. */}}
+{{- define "connect-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: <release>-connect-operator unless the release name already contains the chart name. */}}
+{{- define "connect-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "connect-operator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "connect-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "connect-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "connect-operator.labels" -}}
+helm.sh/chart: {{ include "connect-operator.chart" . }}
+{{ include "connect-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: connect-operator
+{{- end }}
+
+{{- define "connect-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "connect-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The operator's own user name, as the API server reports it in admission requests. */}}
+{{- define "connect-operator.serviceAccountUser" -}}
+{{- printf "system:serviceaccount:%s:%s" .Release.Namespace (include "connect-operator.serviceAccountName" .) }}
+{{- end }}
+
+{{- define "connect-operator.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+
+{{- define "connect-operator.webhookServiceName" -}}
+{{- include "connect-operator.fullname" . }}
+{{- end }}
+
+{{- define "connect-operator.certificateName" -}}
+{{- printf "%s-webhook" (include "connect-operator.fullname" .) }}
+{{- end }}

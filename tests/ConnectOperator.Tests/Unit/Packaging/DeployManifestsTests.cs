@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using YamlDotNet.RepresentationModel;
+
+namespace ConnectOperator.Tests.Unit.Packaging;
+
+/// <summary>deploy/: kustomize base, Argo CD, Flux and CI files.</summary>
+public class DeployManifestsTests
+{
+    private static string Base => Path.Combine(PackagingFiles.Deploy, "kustomize", "base");
+
+    public static IEnumerable<string> DeployYamlFiles()
+        => Directory.GetFiles(PackagingFiles.Deploy, "*.*", SearchOption.AllDirectories)
+            .Where(f => f.EndsWith(".yaml", StringComparison.Ordinal) || f.EndsWith(".yml", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(PackagingFiles.Deploy, f)).OrderBy(x => x, StringComparer.Ordinal);
+
+    [TestCaseSource(nameof(DeployYamlFiles))]
+    public void DeployFileIsValidYaml(string relative)
+    {
+        var docs = PackagingFiles.LoadDocuments(File.ReadAllText(Path.Combine(PackagingFiles.Deploy, relative)), relative);
+        Assert.That(docs, Is.Not.Empty, relative);
+    }
+
+    [Test]
+    public void KustomizationResourcesExistAndCrdsComeFromTheTopLevelFolder()
+    {
+        var k = PackagingFiles.LoadDocuments(File.ReadAllText(Path.Combine(Base, "kustomization.yaml")), "kustomization.yaml").Single();
+        Assert.That(k.Str("namespace"), Is.EqualTo("connect-operator-system"));
+        var resources = k.Get("resources").Strings();
+        foreach (var r in resources)
+            Assert.That(File.Exists(Path.GetFullPath(Path.Combine(Base, r))), Is.True, r);
+        Assert.That(resources.Where(r => r.StartsWith("../../../crds/", StringComparison.Ordinal)).Select(Path.GetFileName),
+            Is.EquivalentTo(Directory.GetFiles(Path.Combine(PackagingFiles.Root, "crds"), "*.yaml").Select(Path.GetFileName)));
+    }
+
+    [Test]
+    public void KustomizeBaseBuildsAndMatchesTheChart()
+    {
+        var kubectl = new[] { "/usr/local/bin/kubectl", "/usr/bin/kubectl" }.FirstOrDefault(File.Exists)
+                      ?? Environment.GetEnvironmentVariable("PATH")!.Split(':').Select(p => Path.Combine(p, "kubectl")).FirstOrDefault(File.Exists);
+        if (kubectl == null) Assert.Ignore("kubectl not installed: cannot run `kubectl kustomize`");
+
+        var psi = new ProcessStartInfo(kubectl, new[] { "kustomize", "--load-restrictor", "LoadRestrictionsNone", Base })
+            { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.That(p.WaitForExit(60_000), Is.True, "kubectl kustomize timed out");
+        Assert.That(p.ExitCode, Is.EqualTo(0), stderr.Result);
+
+        var docs = PackagingFiles.LoadDocuments(stdout.Result, "kustomize build");
+        var kinds = docs.Select(d => d.Str("kind")).ToList();
+        Assert.That(kinds.Count(k => k == "CustomResourceDefinition"), Is.EqualTo(3));
+        Assert.That(kinds, Is.SupersetOf(new[] { "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+            "Service", "Deployment", "PodDisruptionBudget", "ValidatingWebhookConfiguration" }));
+        foreach (var d in docs.Where(d => d.Str("kind") is "ServiceAccount" or "Role" or "RoleBinding" or "Service" or "Deployment" or "PodDisruptionBudget"))
+            Assert.That(d.Str("metadata", "namespace"), Is.EqualTo("connect-operator-system"), d.Str("kind"));
+
+        // Same operator settings and RBAC rules as the chart (names filled in for release connect-operator).
+        var env = EnvNames(docs.Single(d => d.Str("kind") == "Deployment"));
+        Assert.That(env, Is.EquivalentTo(EnvNames(PackagingFiles.LoadTemplate("deployment.yaml").Single())));
+
+        var chartRoles = PackagingFiles.LoadTemplate("rbac.yaml").Concat(PackagingFiles.LoadTemplate("user-roles.yaml"))
+            .Where(d => d.Str("kind") is "ClusterRole" or "Role").ToList();
+        var baseRoles = docs.Where(d => d.Str("kind") is "ClusterRole" or "Role").ToList();
+        Assert.That(baseRoles, Has.Count.EqualTo(chartRoles.Count));
+        foreach (var chartRole in chartRoles)
+        {
+            var name = chartRole.Str("metadata", "name") == PackagingFiles.Placeholder ? "connect-operator" : chartRole.Str("metadata", "name");
+            var baseRole = baseRoles.Single(r => r.Str("kind") == chartRole.Str("kind") && r.Str("metadata", "name") == name);
+            Assert.That(RuleShapes(baseRole), Is.EqualTo(RuleShapes(chartRole)), $"{chartRole.Str("kind")} {name} differs from the chart");
+        }
+    }
+
+    private static List<string> EnvNames(YamlNode deployment)
+        => ((YamlSequenceNode)((YamlSequenceNode)deployment.Get("spec", "template", "spec", "containers")!).Children.Single().Get("env")!)
+            .Children.Select(e => e.Str("name")!).ToList();
+
+    private static List<string> RuleShapes(YamlNode role)
+        => ((YamlSequenceNode)role.Get("rules")!).Children.Select(r =>
+            string.Join(",", r.Get("apiGroups").Strings()) + "|" + string.Join(",", r.Get("resources").Strings()) + "|" +
+            string.Join(",", r.Get("verbs").Strings()) + "|" + r.Get("resourceNames").Strings().Count).ToList();
+
+    [Test]
+    public void ArgoCdHasOneApplicationPerDepartmentAndAnApplicationSet()
+    {
+        foreach (var dept in new[] { "finance", "hr" })
+        {
+            var app = PackagingFiles.LoadDocuments(File.ReadAllText(Path.Combine(PackagingFiles.Deploy, "argocd", "applications", $"connect-{dept}.yaml")), dept).Single();
+            Assert.That(app.Str("kind"), Is.EqualTo("Application"));
+            Assert.That(app.Str("spec", "source", "path"), Is.EqualTo($"departments/{dept}"));
+            Assert.That(app.Str("spec", "destination", "namespace"), Is.EqualTo(dept));
+        }
+        var set = PackagingFiles.LoadDocuments(File.ReadAllText(Path.Combine(PackagingFiles.Deploy, "argocd", "applicationset.yaml")), "appset").Single();
+        Assert.That(set.Str("kind"), Is.EqualTo("ApplicationSet"));
+        var git = ((YamlSequenceNode)set.Get("spec", "generators")!).Children.Single().Get("git")!;
+        Assert.That(((YamlSequenceNode)git.Get("directories")!).Children.Single().Str("path"), Is.EqualTo("departments/*"));
+    }
+
+    [TestCase("github-actions-validate.yaml")]
+    [TestCase("gitlab-ci-validate.yml")]
+    public void CiRunsValidateWithThePlatformPolicy(string file)
+    {
+        var text = File.ReadAllText(Path.Combine(PackagingFiles.Deploy, "ci", file));
+        Assert.That(text, Does.Contain("ghcr.io/ebs/connect-operator"));
+        Assert.That(text, Does.Match(@"validate -f \S+"));
+        Assert.That(text, Does.Contain("--departments /work/platform/departments").And.Contain("--quotas /work/platform/quotas").And.Contain("--output json"));
+    }
+}
