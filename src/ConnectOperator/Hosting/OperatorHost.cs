@@ -8,6 +8,7 @@ using ConnectOperator.Policy;
 using ConnectOperator.Runtime;
 using ConnectOperator.Runtime.Caching;
 using ConnectOperator.Runtime.Leadership;
+using ConnectOperator.Webhooks;
 using k8s;
 using k8s.Models;
 using Prometheus;
@@ -73,8 +74,10 @@ public static class OperatorHost
             return new OperatorRuntime(sp.GetRequiredService<LeaderElection>(), set.Informers, set.Controllers, sp.GetRequiredService<ILogger<OperatorRuntime>>());
         });
 
+        builder.AddConnectWebhooks(options);
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.MapConnectWebhooks();
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", (ControllerSet set) => set.Informers.All(i => i.HasSynced)
