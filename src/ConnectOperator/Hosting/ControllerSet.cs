@@ -30,7 +30,7 @@ public sealed class ControllerSet
     public IReadOnlyList<IInformer> Informers { get; }
     public IReadOnlyList<IController> Controllers { get; }
 
-    public ControllerSet(TenantDirectory tenants, Informer<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
+    public ControllerSet(TenantDirectory tenants, KubeApiClient api, Informer<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
         StatusWriter status, Finalizers finalizers, EventRecorder events, OperatorOptions options, ILoggerFactory logs)
     {
         var connectors = tenants.Connectors;
@@ -40,7 +40,7 @@ public sealed class ControllerSet
 
         Poller = new RemoteConnectorPoller(clients, () => PollTargets(tenants, credentials), OnRemoteChanged, options.PollInterval, logs.CreateLogger<RemoteConnectorPoller>());
 
-        var mcReconciler = new ManagedConnectorReconciler(tenants, secrets, credentials, clients, Poller, status, finalizers, events, options,
+        var mcReconciler = new ManagedConnectorReconciler(tenants, api, secrets, credentials, clients, Poller, status, finalizers, events, options,
             logs.CreateLogger<ManagedConnectorReconciler>());
         Connectors = new Controller<V1Alpha1ManagedConnector>("managedconnector", connectors, mcReconciler,
             new ControllerOptions { Workers = options.Workers }, logs.CreateLogger("controller.managedconnector"));

@@ -20,6 +20,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
     public static readonly ResourceKind Kind = ResourceKind.For<V1Alpha1ManagedConnector>();
 
     private readonly TenantDirectory _tenants;
+    private readonly KubeApiClient _api;
     private readonly Informer<V1Secret> _secrets;
     private readonly CredentialsResolver _credentials;
     private readonly ConnectClientFactory _clients;
@@ -31,11 +32,12 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
     private readonly ILogger _log;
     private readonly TimeProvider _time;
 
-    public ManagedConnectorReconciler(TenantDirectory tenants, Informer<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
+    public ManagedConnectorReconciler(TenantDirectory tenants, KubeApiClient api, Informer<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
         RemoteConnectorPoller poller, StatusWriter status, Finalizers finalizers, EventRecorder events, OperatorOptions options,
         ILogger<ManagedConnectorReconciler> log, TimeProvider? time = null)
     {
         _tenants = tenants;
+        _api = api;
         _secrets = secrets;
         _credentials = credentials;
         _clients = clients;
@@ -48,13 +50,38 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>
+    /// The last object this reconciler wrote, per key. The informer cache can lag behind our own writes; a pass that
+    /// started from a stale copy could repeat a restart it already did. Read-your-writes: the newer of the two wins.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, V1Alpha1ManagedConnector> _written = new();
+
+    private V1Alpha1ManagedConnector? Freshest(V1Alpha1ManagedConnector? cached)
+    {
+        if (cached is null || !_written.TryGetValue($"{cached.Metadata.NamespaceProperty}/{cached.Metadata.Name}", out var mine)) return cached;
+        // resourceVersions are etcd revisions in every Kubernetes we know; if one is not a number, trust the cache.
+        if (mine.Metadata.Uid == cached.Metadata.Uid && ulong.TryParse(mine.Metadata.ResourceVersion, out var m)
+            && ulong.TryParse(cached.Metadata.ResourceVersion, out var c) && m > c)
+            return mine;
+        // The cache has caught up: drop our copy, so this map holds only objects in flight.
+        _written.TryRemove(new KeyValuePair<string, V1Alpha1ManagedConnector>($"{cached.Metadata.NamespaceProperty}/{cached.Metadata.Name}", mine));
+        return cached;
+    }
+
+    private void RememberWrite(V1Alpha1ManagedConnector written)
+        => _written[$"{written.Metadata.NamespaceProperty}/{written.Metadata.Name}"] = written;
+
     /// <summary>What one pass decided to tell people, sent after the status is written.</summary>
     private sealed record PendingEvent(string Type, string Reason, string Message);
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct)
     {
-        var mc = _tenants.Connectors.Store.Get(request.Namespace, request.Name);
-        if (mc is null) return ReconcileResult.Done;   // gone; the finalizer pass already ran
+        var mc = Freshest(_tenants.Connectors.Store.Get(request.Namespace, request.Name));
+        if (mc is null)
+        {
+            _written.TryRemove(request.ToString(), out _);
+            return ReconcileResult.Done;   // gone; the finalizer pass already ran
+        }
         using var scope = _log.BeginScope(new Dictionary<string, object?> { ["namespace"] = request.Namespace, ["connector"] = request.Name });
 
         if (mc.Metadata.DeletionTimestamp != null) return await FinalizeAsync(mc, ct);
@@ -124,6 +151,14 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         var now = _time.GetUtcNow().UtcDateTime;
         var owned = status.ConnectorName == name;
         var adopt = mc.Metadata.Annotations?.TryGetValue(ConnectApi.AdoptAnnotation, out var a) == true && a == "true";
+        if (remote == null || !owned)
+        {
+            // Ownership decides between creating, adopting and refusing, so read it from the API server: the cache
+            // can lag behind our own status writes by a moment. Creates are rare, so this costs little.
+            mc = await _api.GetAsync<V1Alpha1ManagedConnector>(Kind, mc.Metadata.NamespaceProperty, mc.Metadata.Name, ct);
+            status = mc.Status ?? new V1Alpha1ManagedConnectorStatus();
+            owned = status.ConnectorName == name;
+        }
 
         if (remote != null && !owned && !adopt)
             return await StallAsync(mc, department.Metadata.Name, "NameConflict", NameConflictMessage(name, target), ct);
@@ -140,6 +175,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 o.Status.RestartAnnotation = RestartAnnotationOf(o);
             }, ct);
             mc = intent.Object;
+            RememberWrite(mc);
             status = mc.Status!;
             if (remote != null) events.Add(new PendingEvent(EventRecorder.Normal, "Adopted", $"took over the existing connector {name} ({ConnectApi.AdoptAnnotation})"));
         }
@@ -157,7 +193,8 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 }
                 catch (ConfluentConflictException) when (!adopt)
                 {
-                    await _status.UpdateStatusAsync(Kind, mc, o => o.Status!.ConnectorName = null, ct);
+                    mc = (await _status.UpdateStatusAsync(Kind, mc, o => o.Status!.ConnectorName = null, ct)).Object;
+                    RememberWrite(mc);
                     _poller.RequestRefresh(target);
                     return await StallAsync(mc, department.Metadata.Name, "NameConflict", NameConflictMessage(name, target), ct);
                 }
@@ -309,6 +346,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             await _events.NormalAsync(mc, "Deleted", $"left connector {name} running in Confluent Cloud (spec.deletionPolicy Orphan)", ct);
         }
         await _finalizers.RemoveAsync(Kind, mc, ConnectApi.Finalizer, ct);
+        _written.TryRemove($"{mc.Metadata.NamespaceProperty}/{mc.Metadata.Name}", out _);
         return ReconcileResult.Done;
     }
 
@@ -349,7 +387,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
 
     private async Task<ReconcileResult> WriteStatusAsync(V1Alpha1ManagedConnector mc, string? department, Action<V1Alpha1ManagedConnectorStatus> mutate, Health health, CancellationToken ct)
     {
-        await _status.UpdateStatusAsync(Kind, mc, o =>
+        var result = await _status.UpdateStatusAsync(Kind, mc, o =>
         {
             o.Status ??= new V1Alpha1ManagedConnectorStatus();
             o.Status.Department = department ?? o.Status.Department;
@@ -358,6 +396,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             ConditionSet.Apply(o.Status.Conditions, health, o.Metadata.Generation, now);
             o.Status.ObservedGeneration = o.Metadata.Generation;
         }, ct);
+        if (result.Written) RememberWrite(result.Object);
         return ReconcileResult.Done;
     }
 
