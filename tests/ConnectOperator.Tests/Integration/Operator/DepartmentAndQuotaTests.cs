@@ -72,7 +72,7 @@ public class DepartmentAndQuotaTests
         await h.CreateAsync(h.Datagen("c"));
         await h.WaitForAsync("c", m => OperatorHarness.IsReady(m), "Ready");
 
-        await h.Client.CoreV1.DeleteNamespacedSecretAsync("confluent-credentials", h.OperatorNamespace);
+        await h.Api.DeleteAsync(ResourceKind.Secret, h.OperatorNamespace, "confluent-credentials");
         var d = await WaitForDepartmentAsync(h, h.Department, x => DepartmentIs(x, "Stalled", "CredentialsNotFound"), "Stalled CredentialsNotFound");
         Assert.That(d.Status!.Conditions.First(c => c.Type == "Stalled").Message, Does.Contain($"{h.OperatorNamespace}/confluent-credentials"));
         await h.PatchAsync("c", "{\"spec\":{\"config\":{\"quickstart\":\"USERS\"}}}");
@@ -88,7 +88,7 @@ public class DepartmentAndQuotaTests
     public async Task Wrong_credentials_are_reported_as_rejected()
     {
         await using var h = await OperatorHarness.StartAsync("badcreds");
-        await h.Client.CoreV1.DeleteNamespacedSecretAsync("confluent-credentials", h.OperatorNamespace);
+        await h.Api.DeleteAsync(ResourceKind.Secret, h.OperatorNamespace, "confluent-credentials");
         await h.CreateSecretAsync(h.OperatorNamespace, "confluent-credentials", new() { ["api-key"] = OperatorHarness.ApiKey, ["api-secret"] = "wrong-secret-canary" });
         await h.StartOperatorAsync();
         var d = await WaitForDepartmentAsync(h, h.Department, x => DepartmentIs(x, "Stalled", "CredentialsRejected"), "Stalled CredentialsRejected");
