@@ -34,7 +34,7 @@ public static class ManifestValidator
         var report = Validate(options, out var policyChecked);
         if (options.Output == "json")
         {
-            stdout.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            stdout.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         }
         else
         {
@@ -112,7 +112,10 @@ public static class ManifestValidator
                     $"no matches for kind \"{doc.Kind}\" in version \"{doc.ApiVersion}\" (known: {string.Join(", ", CrdSchemas.All.Select(s => s.ApiVersion + " " + s.Kind))})"));
                 continue;
             }
-            if (doc.Name is null)
+            if (doc.Root["metadata"]?["name"] is { Type: not JTokenType.String } nonString)
+                findings.Add(At(doc, nonString, "metadata.name", FindingRules.Schema,
+                    $"metadata.name: Invalid value: {CrdSchemas.GoValue(nonString)}: must be a string (YAML reads it as {CrdSchemas.TypeName(nonString)}; quote it)"));
+            else if (doc.Name is null)
                 findings.Add(At(doc, doc.Root["metadata"], "metadata.name", FindingRules.Schema, "metadata.name: Required value: name is required"));
             foreach (var (token, field, message) in CrdSchemas.Validate(crd, doc.Root))
                 findings.Add(At(doc, token, field, FindingRules.Schema, message));

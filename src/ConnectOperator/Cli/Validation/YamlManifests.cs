@@ -82,6 +82,11 @@ public static class YamlManifests
             var msg = e.InnerException is { } inner && inner.Message != e.Message ? $"{e.Message} {inner.Message}" : e.Message;
             throw new YamlParseException(file, Math.Max(1, (int)e.Start.Line), "cannot parse YAML: " + msg);
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
+        {
+            // YamlDotNet fails on some malformed input without a position.
+            throw new YamlParseException(file, 1, "cannot parse YAML: " + e.Message);
+        }
         var docs = new List<ManifestDocument>();
         foreach (var doc in stream.Documents)
         {
