@@ -1,0 +1,36 @@
+using System.Text.Json.Serialization;
+
+namespace ConnectOperator.Cli.Validation;
+
+/// <summary>Which check produced a finding.</summary>
+public static class FindingRules
+{
+    public const string Parse = "parse";
+    public const string Schema = "schema";
+    public const string Cel = "cel";
+    public const string Policy = "policy";
+    public const string Quota = "quota";
+}
+
+/// <summary>One problem found in one object (or one file, for parse errors).</summary>
+public sealed record Finding(
+    [property: JsonPropertyName("file")] string File,
+    [property: JsonPropertyName("line")] int Line,
+    [property: JsonPropertyName("kind")] string? Kind,
+    [property: JsonPropertyName("namespace")] string? Namespace,
+    [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("field")] string Field,
+    [property: JsonPropertyName("rule")] string Rule,
+    [property: JsonPropertyName("message")] string Message)
+{
+    /// <summary><c>ManagedConnector finance/pg-orders</c>, or empty for a file-level finding.</summary>
+    [JsonIgnore]
+    public string ObjectName => Kind is null ? "" : Namespace is null ? $"{Kind} {Name}" : $"{Kind} {Namespace}/{Name}";
+}
+
+/// <summary>The outcome of one <c>validate</c> run.</summary>
+public sealed record ValidationReport(
+    [property: JsonPropertyName("valid")] bool Valid,
+    [property: JsonPropertyName("files")] int Files,
+    [property: JsonPropertyName("objects")] int Objects,
+    [property: JsonPropertyName("findings")] IReadOnlyList<Finding> Findings);
