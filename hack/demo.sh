@@ -68,7 +68,10 @@ kubectl get connect -A
 
 say "The connectors as Confluent (the emulator) sees them"
 curl -fsS "$EMU/emulator/state" | python3 -c 'import json,sys
-for c in json.load(sys.stdin).get("connectors", []): print(f"  {c.get(\"environmentId\")}/{c.get(\"clusterId\")}  {c.get(\"name\"):45} {c.get(\"state\")}")' 2>/dev/null || true
+for c in json.load(sys.stdin)["connectors"]: print("  %-22s %-34s %-14s %s" % (c["environment"] + "/" + c["cluster"], c["name"], c["id"], c["state"]))'
+say "Confluent API calls so far, by route (one list per cluster per poll; writes only on change)"
+curl -fsS "$EMU/emulator/calls" | python3 -c 'import json,sys
+for k, v in json.load(sys.stdin)["counts"].items(): print("  %6d  %s" % (v, k))'
 
 say "Injecting a task failure into fin.finance.s3-ledger-archive (as Confluent would report it)"
 curl -fsS -X POST -H 'Content-Type: application/json' \
