@@ -14,6 +14,12 @@ if ! need kubectl; then
   (apt-get install -y -q kubernetes-client || (apt-get update -q && apt-get install -y -q kubernetes-client)) >&2 || true
 fi
 
+# Argo CD's health scripts are tested with a real Lua 5.1 (gopher-lua, which Argo CD embeds, implements 5.1).
+if ! need lua5.1; then
+  echo "test.sh: installing Debian's lua5.1 for the Argo CD health script tests" >&2
+  (apt-get install -y -q lua5.1 || (apt-get update -q && apt-get install -y -q lua5.1)) >&2 || true
+fi
+
 # The API server is built once into a cache (minutes on a cold machine, ~1 s after); doing it here keeps
 # that time out of the first test's timeout. KUBEBUILDER_ASSETS, where set, is used instead.
 if [ -z "${KUBEBUILDER_ASSETS:-}" ]; then
