@@ -61,7 +61,8 @@ public sealed class TestCluster : IAsyncDisposable
         return dir?.FullName ?? throw new InvalidOperationException("cannot find ConnectOperator.sln above " + AppContext.BaseDirectory);
     }
 
-    private static async Task<TestCluster> StartAsync()
+    /// <summary>A new, separate API server (benchmarks start one per size); <paramref name="instance"/> names its run dir.</summary>
+    public static async Task<TestCluster> StartAsync(string? instance = null)
     {
         var assets = Environment.GetEnvironmentVariable("KUBEBUILDER_ASSETS");
         if (!string.IsNullOrEmpty(assets) && File.Exists(Path.Combine(assets, "kube-apiserver")) && File.Exists(Path.Combine(assets, "etcd")))
@@ -69,16 +70,16 @@ public sealed class TestCluster : IAsyncDisposable
 
         var script = Path.Combine(RepoRoot, "hack", "kube-testenv", "kube-testenv.sh");
         if (File.Exists(script))
-            return await StartKubeTestenvAsync(script);
+            return await StartKubeTestenvAsync(script, instance);
 
         throw new InvalidOperationException(
             "No Kubernetes API server for integration tests. Either set KUBEBUILDER_ASSETS to a folder holding kube-apiserver and etcd " +
             "(e.g. `setup-envtest use -p path`), or restore hack/kube-testenv/kube-testenv.sh (it builds one from Debian packages).");
     }
 
-    private static async Task<TestCluster> StartKubeTestenvAsync(string script)
+    private static async Task<TestCluster> StartKubeTestenvAsync(string script, string? instance)
     {
-        var runDir = Path.Combine(Path.GetTempPath(), $"connect-operator-testenv-{Environment.ProcessId}");
+        var runDir = Path.Combine(Path.GetTempPath(), $"connect-operator-testenv-{Environment.ProcessId}{(instance is null ? "" : "-" + instance)}");
         var env = new Dictionary<string, string> { ["KUBE_TESTENV_DIR"] = runDir };
         var (code, output) = await RunAsync("bash", new[] { script, "start" }, env, TimeSpan.FromMinutes(20));
         if (code != 0) throw new InvalidOperationException($"kube-testenv start failed ({code}):\n{output}");

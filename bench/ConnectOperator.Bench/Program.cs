@@ -1,0 +1,70 @@
+// ConnectOperator benchmark harness (issue: scale and resilience). Measures, on the real test API server, the
+// Confluent emulator and the operator binary (Release, as its own process):
+//   1. convergence time for N ManagedConnectors, and the API-server floor (a plain loop of N status writes);
+//   2. Confluent API calls: per poll interval in steady state, and per connector on create/update/delete;
+//   3. operator peak RSS and managed heap;
+//   4. start-up time to ready (caches synced, leader acquired) with N objects present.
+// Usage: dotnet run -c Release --project bench/ConnectOperator.Bench -- [--sizes 100,1000] [--runs 3] [--departments 20] [--clusters 2]
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ConnectOperator.Bench;
+
+var sizes = Arg("--sizes", "100,1000").Split(',').Select(int.Parse).ToArray();
+var runs = int.Parse(Arg("--runs", "3"), CultureInfo.InvariantCulture);
+var departments = int.Parse(Arg("--departments", "20"), CultureInfo.InvariantCulture);
+var clusters = int.Parse(Arg("--clusters", "2"), CultureInfo.InvariantCulture);
+var output = Arg("--out", "");
+
+var results = new List<RunResult>();
+foreach (var n in sizes)
+    for (var run = 1; run <= runs; run++)
+    {
+        Console.Error.WriteLine($"bench: N={n} run {run}/{runs}");
+        await using var scenario = await Scenario.StartAsync(n, departments, clusters, $"n{n}r{run}");
+        results.Add(await scenario.RunAsync());
+        Console.Error.WriteLine("bench: " + results[^1]);
+    }
+
+var md = Report.Markdown(results, string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+Console.WriteLine(md);
+if (output.Length > 0) await File.WriteAllTextAsync(output, md);
+return 0;
+
+string Arg(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
+namespace ConnectOperator.Bench
+{
+    public sealed record RunResult(int N, int Departments, int Clusters, TimeSpan Convergence, TimeSpan Floor, double ListCallsPerClusterPerInterval,
+        int SteadyWriteCalls, double CreateCallsPerConnector, double UpdateCallsPerConnector, double DeleteCallsPerConnector,
+        double PeakRssMb, double ManagedHeapMb, TimeSpan StartupToReady)
+    {
+        public double Ratio => Convergence / Floor;
+    }
+
+    public static class Report
+    {
+        public static string Markdown(IReadOnlyList<RunResult> results, string args)
+        {
+            var sb = new StringBuilder();
+            sb.AppendLine($"Machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+            sb.AppendLine($"Command: `dotnet run -c Release --project bench/ConnectOperator.Bench -- {args}`");
+            sb.AppendLine();
+            sb.AppendLine("| N | runs | convergence (s) | API-server floor (s) | ratio | list calls / cluster / interval | steady write calls | calls per create | per update | per delete | peak RSS (MB) | managed heap (MB) | start-up to ready (s) |");
+            sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            foreach (var g in results.GroupBy(r => r.N))
+            {
+                double Med(Func<RunResult, double> f) { var v = g.Select(f).Order().ToList(); return v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2; }
+                sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {g.Key} | {g.Count()} | {Med(r => r.Convergence.TotalSeconds):F1} | {Med(r => r.Floor.TotalSeconds):F1} | {Med(r => r.Ratio):F1} | {Med(r => r.ListCallsPerClusterPerInterval):F2} | {Med(r => r.SteadyWriteCalls):F0} | {Med(r => r.CreateCallsPerConnector):F2} | {Med(r => r.UpdateCallsPerConnector):F2} | {Med(r => r.DeleteCallsPerConnector):F2} | {Med(r => r.PeakRssMb):F0} | {Med(r => r.ManagedHeapMb):F0} | {Med(r => r.StartupToReady.TotalSeconds):F1} |"));
+            }
+            sb.AppendLine();
+            sb.AppendLine("Medians over the runs. Convergence: from the first create until every ManagedConnector is Ready. Floor: a plain loop writing N status updates to the same API server with the operator's parallelism (4).");
+            return sb.ToString();
+        }
+    }
+}

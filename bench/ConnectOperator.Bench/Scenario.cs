@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using ConnectOperator.Emulator;
+using ConnectOperator.Entities;
+using ConnectOperator.Runtime;
+using ConnectOperator.Tests.Infrastructure;
+using k8s;
+using k8s.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ConnectOperator.Bench;
+
+/// <summary>One measured run: its own API server, emulator, departments and operator process.</summary>
+public sealed class Scenario : IAsyncDisposable
+{
+    private static readonly ResourceKind Mc = ResourceKind.For<V1Alpha1ManagedConnector>();
+    private static readonly ResourceKind Dept = ResourceKind.For<V1Alpha1Department>(namespaced: false);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(5);
+    private const int Parallelism = 4;
+    private const string OperatorNamespace = "connect-operator-system";
+
+    private readonly int _n, _departments, _clusters;
+    private readonly TestCluster _kube;
+    private readonly KubeApiClient _api;
+    private readonly WebApplication _emulator;
+    private readonly EmulatorState _state;
+    private Process? _operator;
+    private int _metricsPort;
+
+    private Scenario(int n, int departments, int clusters, TestCluster kube, WebApplication emulator)
+    {
+        _n = n;
+        _departments = departments;
+        _clusters = clusters;
+        _kube = kube;
+        _api = new KubeApiClient(kube.Client);
+        _emulator = emulator;
+        _state = emulator.Services.GetRequiredService<EmulatorState>();
+    }
+
+    public static async Task<Scenario> StartAsync(int n, int departments, int clusters, string id)
+    {
+        var kube = await TestCluster.StartAsync("bench-" + id);
+        await kube.InstallCrdsAsync();
+        var options = new EmulatorOptions { Urls = "http://127.0.0.1:0", EnableAdmin = true, MaxRecordedCalls = 200_000 };
+        for (var c = 0; c < clusters; c++) options.Keys.Add(new EmulatorApiKey($"BENCHKEY{c}", $"bench-secret-{c}"));
+        var emulator = EmulatorApp.Build(options);
+        await emulator.StartAsync();
+        var s = new Scenario(n, departments, clusters, kube, emulator);
+        await s.SetUpTenantsAsync();
+        return s;
+    }
+
+    private async Task SetUpTenantsAsync()
+    {
+        await _kube.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = OperatorNamespace } });
+        for (var c = 0; c < _clusters; c++)
+            await _kube.Client.CoreV1.CreateNamespacedSecretAsync(new V1Secret
+            {
+                Metadata = new V1ObjectMeta { Name = $"cluster-{c}" },
+                Data = new Dictionary<string, byte[]> { ["api-key"] = Encoding.UTF8.GetBytes($"BENCHKEY{c}"), ["api-secret"] = Encoding.UTF8.GetBytes($"bench-secret-{c}") },
+            }, OperatorNamespace);
+        for (var d = 0; d < _departments; d++)
+        {
+            await _kube.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = $"dept{d}" } });
+            var c = d % _clusters;
+            await _api.CreateAsync(Dept, null, new V1Alpha1Department
+            {
+                Metadata = new V1ObjectMeta { Name = $"dept{d}" },
+                Spec = new V1Alpha1DepartmentSpec
+                {
+                    Namespaces = new List<string> { $"dept{d}" },
+                    ConnectorNamePrefix = $"d{d}",
+                    Confluent = new V1Alpha1DepartmentConfluent
+                    {
+                        EnvironmentId = $"env-bench{c}", KafkaClusterId = $"lkc-bench{c}", ServiceAccountId = $"sa-bench{d}",
+                        CredentialsSecretRef = new V1Alpha1CredentialsSecretRef { Name = $"cluster-{c}" },
+                    },
+                    Policy = new V1Alpha1DepartmentPolicy { TopicPrefixes = new List<string> { $"dept{d}." } },
+                },
+            });
+        }
+    }
+
+    private static string RepoFile(params string[] parts) => Path.Combine(new[] { TestCluster.RepoRoot }.Concat(parts).ToArray());
+
+    private async Task<TimeSpan> StartOperatorAsync()
+    {
+        _metricsPort = TestCluster.FreePort();
+        var dll = RepoFile("src", "ConnectOperator", "bin", "Release", "net10.0", "connect-operator.dll");
+        if (!File.Exists(dll)) throw new InvalidOperationException($"build the operator first: dotnet build -c Release ({dll} missing)");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[]
+                 {
+                     dll, "run", $"--Operator:Namespace={OperatorNamespace}", $"--Operator:ConfluentBaseUrl={_emulator.Urls.First()}",
+                     $"--Operator:PollInterval={PollInterval}", $"--Operator:Workers={Parallelism}", $"--Operator:MetricsPort={_metricsPort}",
+                     "--Operator:WebhookPort=0", "--Operator:BindAddress=127.0.0.1", "--Operator:LeaderElection:Identity=bench",
+                     "--Serilog:MinimumLevel:Default=Warning", "--Confluent:RateLimitPermitsPerSecond=1000", "--Confluent:RateLimitBurst=1000",
+                 })
+            psi.ArgumentList.Add(a);
+        psi.Environment["KUBECONFIG"] = _kube.KubeconfigPath;
+        psi.Environment["DOTNET_gcServer"] = "0";
+        var sw = Stopwatch.StartNew();
+        _operator = Process.Start(psi)!;
+        _operator.OutputDataReceived += (_, _) => { };
+        _operator.ErrorDataReceived += (_, _) => { };
+        _operator.BeginOutputReadLine();
+        _operator.BeginErrorReadLine();
+        using var http = new HttpClient();
+        while (true)
+        {
+            if (_operator.HasExited) throw new InvalidOperationException("operator exited with " + _operator.ExitCode);
+            try
+            {
+                if ((await http.GetAsync($"http://127.0.0.1:{_metricsPort}/readyz")).IsSuccessStatusCode)
+                {
+                    var lease = await _kube.Client.CoordinationV1.ReadNamespacedLeaseAsync("connect-operator-leader", OperatorNamespace);
+                    if (lease.Spec.HolderIdentity == "bench") return sw.Elapsed;
+                }
+            }
+            catch (HttpRequestException) { }
+            catch (k8s.Autorest.HttpOperationException) { }
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task StopOperatorAsync()
+    {
+        if (_operator is null) return;
+        try { _operator.Kill(true); await _operator.WaitForExitAsync(); } catch (InvalidOperationException) { }
+        _operator.Dispose();
+        _operator = null;
+    }
+
+    private (double RssMb, double PeakMb) Rss()
+    {
+        var status = File.ReadAllLines($"/proc/{_operator!.Id}/status");
+        double Kb(string key) => double.Parse(status.First(l => l.StartsWith(key)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        return (Kb("VmRSS") / 1024, Kb("VmHWM") / 1024);
+    }
+
+    private async Task<double> ManagedHeapMbAsync()
+    {
+        using var http = new HttpClient();
+        var text = await http.GetStringAsync($"http://127.0.0.1:{_metricsPort}/metrics");
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_total_memory_bytes "));
+        return line is null ? double.NaN : double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture) / (1 << 20);
+    }
+
+    private V1Alpha1ManagedConnector Connector(int i)
+    {
+        var d = i % _departments;
+        return new V1Alpha1ManagedConnector
+        {
+            Metadata = new V1ObjectMeta { Name = $"c{i}", NamespaceProperty = $"dept{d}" },
+            Spec = new V1Alpha1ManagedConnectorSpec
+            {
+                ConnectorClass = "DatagenSource",
+                Config = new Dictionary<string, string> { ["kafka.topic"] = $"dept{d}.orders{i}", ["quickstart"] = "ORDERS", ["output.data.format"] = "JSON" },
+            },
+        };
+    }
+
+    private async Task<int> CountReadyAsync()
+    {
+        var list = await _api.ListAsync<V1Alpha1ManagedConnector>(Mc);
+        return list.Items.Count(m => m.Status?.ObservedGeneration == m.Metadata.Generation
+                                     && m.Status?.Conditions.Any(c => c.Type == ConditionTypes.Ready && c.Status == ConditionStatus.True) == true);
+    }
+
+    private static async Task ForEachAsync(int count, Func<int, Task> body)
+        => await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) => await body(i));
+
+    public async Task<RunResult> RunAsync()
+    {
+        await StartOperatorAsync();
+
+        // 1. Convergence.
+        var callsBefore = _state.Calls.Count;
+        var sw = Stopwatch.StartNew();
+        await ForEachAsync(_n, i => _api.CreateAsync(Mc, Connector(i).Metadata.NamespaceProperty, Connector(i)));
+        while (await CountReadyAsync() < _n)
+        {
+            if (sw.Elapsed > TimeSpan.FromMinutes(30)) throw new TimeoutException($"not converged after 30 min ({await CountReadyAsync()}/{_n})");
+            await Task.Delay(500);
+        }
+        var convergence = sw.Elapsed;
+        var createCalls = _state.Calls.Skip(callsBefore).Count(c => c.Method is "POST" or "PUT");
+
+        // 2. Steady state: let in-flight refreshes settle, then count calls over three intervals.
+        await Task.Delay(PollInterval * 2);
+        var steadyStart = _state.Calls.Count;
+        await Task.Delay(PollInterval * 3);
+        var steady = _state.Calls.Skip(steadyStart).ToList();
+        var lists = steady.Count(c => c.Method == "GET" && c.Route == "connectors?expand");
+        var steadyWrites = steady.Count(c => c.Method != "GET");
+        var (_, peak) = Rss();
+        var heap = await ManagedHeapMbAsync();
+
+        // Calls per connector on update and delete, on a sample of ten.
+        var sample = Enumerable.Range(0, Math.Min(10, _n)).ToList();
+        var before = _state.Calls.Count;
+        foreach (var i in sample)
+            await _api.PatchAsync<V1Alpha1ManagedConnector>(Mc, $"dept{i % _departments}", $"c{i}", "{\"spec\":{\"config\":{\"quickstart\":\"USERS\"}}}", PatchKind.Merge);
+        await WaitAsync(() => sample.All(i => _state.Find($"env-bench{i % _departments % _clusters}", $"lkc-bench{i % _departments % _clusters}", $"d{i % _departments}.dept{i % _departments}.c{i}")?.Config["quickstart"] == "USERS"));
+        var updateCalls = _state.Calls.Skip(before).Count(c => c.Method is "PUT" or "POST") / (double)sample.Count;
+        before = _state.Calls.Count;
+        foreach (var i in sample) await _api.DeleteAsync(Mc, $"dept{i % _departments}", $"c{i}");
+        await WaitAsync(() => sample.All(i => _state.Find($"env-bench{i % _departments % _clusters}", $"lkc-bench{i % _departments % _clusters}", $"d{i % _departments}.dept{i % _departments}.c{i}") is null));
+        var deleteCalls = _state.Calls.Skip(before).Count(c => c.Method == "DELETE") / (double)sample.Count;
+
+        // 4. Start-up with N objects present (caches synced and leader acquired).
+        await StopOperatorAsync();
+        await Task.Delay(TimeSpan.FromSeconds(16));   // the killed leader's lease must expire first (15 s)
+        var startup = await StartOperatorAsync();
+        await StopOperatorAsync();
+
+        // The floor: the same API server, N status writes, the operator's parallelism, nothing else running.
+        var all = (await _api.ListAsync<V1Alpha1ManagedConnector>(Mc)).Items;
+        sw.Restart();
+        await Parallel.ForEachAsync(all, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, async (m, ct) =>
+            await _api.PatchAsync<V1Alpha1ManagedConnector>(Mc, m.Metadata.NamespaceProperty, m.Metadata.Name,
+                "{\"status\":{\"lastSyncTime\":\"" + DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) + "\"}}", PatchKind.Merge, "status", ct));
+        var floor = sw.Elapsed * _n / Math.Max(1, all.Count);
+
+        return new RunResult(_n, _departments, _clusters, convergence, floor, lists / 3.0 / _clusters, steadyWrites,
+            createCalls / (double)_n, updateCalls, deleteCalls, peak, heap, startup);
+    }
+
+    private static async Task WaitAsync(Func<bool> condition)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (sw.Elapsed > TimeSpan.FromMinutes(2)) throw new TimeoutException("bench wait timed out");
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopOperatorAsync();
+        await _emulator.StopAsync();
+        await _emulator.DisposeAsync();
+        await _kube.DisposeAsync();
+    }
+}
