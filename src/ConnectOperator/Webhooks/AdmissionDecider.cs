@@ -116,7 +116,9 @@ public sealed class AdmissionDecider
 
         var others = _tenants.Departments.Store.List()
             .Where(d => d.Metadata.Name != next.Metadata.Name && d.Metadata.DeletionTimestamp == null).ToList();
-        foreach (var ns in next.Spec.Namespaces.Distinct(StringComparer.Ordinal))
+        // On an update only namespaces it adds are checked: a conflict that predates the webhook must not block unrelated edits.
+        var added = next.Spec.Namespaces.Distinct(StringComparer.Ordinal).Where(ns => old is null || !old.Spec.Namespaces.Contains(ns, StringComparer.Ordinal));
+        foreach (var ns in added)
         {
             var owners = others.Where(d => d.Spec.Namespaces.Contains(ns, StringComparer.Ordinal)).Select(d => d.Metadata.Name).Order(StringComparer.Ordinal).ToList();
             if (owners.Count > 0)
