@@ -50,8 +50,16 @@ public static class WebhookSetup
         var tenants = app.Services.GetRequiredService<TenantDirectory>();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("webhook.admission");
         foreach (var resource in WebhookRoutes.Resources)
-            app.MapPost(WebhookRoutes.PathFor(resource), (HttpContext http) => WebhookRoutes.HandleAsync(http, resource, decider, tenants, log))
-                .RequireHost($"*:{options.WebhookPort}");
+            // Served on the HTTPS listener only. Not RequireHost: behind a Service the Host header carries the Service port.
+            app.MapPost(WebhookRoutes.PathFor(resource), (HttpContext http) => http.Connection.LocalPort == options.WebhookPort
+                ? WebhookRoutes.HandleAsync(http, resource, decider, tenants, log)
+                : NotFound(http));
         return app;
+    }
+
+    private static Task NotFound(HttpContext http)
+    {
+        http.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
     }
 }

@@ -189,7 +189,8 @@ public class AdmissionWebhookTests
         // Over quota after lowering it: the operator's own finalizer/status/annotation updates still go through.
         await SetQuotaAsync(5, 1, 10);
         await _h.PatchAsync("a", "{\"metadata\":{\"annotations\":{\"team\":\"x\"}}}");
-        await _h.WaitForAsync("a", m => OperatorHarness.IsReady(m) && m.Metadata.Finalizers.Contains(ConnectApi.Finalizer), "Ready with finalizer");
+        var a = await _h.WaitForAsync("a", m => m.Status?.ObservedGeneration == m.Metadata.Generation && m.Metadata.Finalizers.Contains(ConnectApi.Finalizer), "reconciled with finalizer");
+        Assert.That(a.Metadata.Annotations["team"], Is.EqualTo("x"));
     }
 
     [Test]
@@ -222,7 +223,7 @@ public class AdmissionWebhookTests
             (code, output) = await ApplyAsync(Yaml(1, "ghost-" + _id).Replace(name, name + "-ghost"));
             Assert.That(code, Is.Not.Zero);
             Assert.That(output, Does.Contain(Denial("connectorquotas", $"spec.departmentRef.name: Department ghost-{_id} does not exist; create the Department first or fix the name")));
-            Assert.That(output, Does.Contain("Invalid"));
+            Assert.That(output, Does.StartWith("The request is invalid"));   // code 422
         }
         finally
         {
@@ -330,5 +331,40 @@ public class AdmissionWebhookTests
             Assert.That(w.SideEffects, Is.EqualTo("None"));
             Assert.That(w.TimeoutSeconds, Is.EqualTo(5));
         }
+    }
+
+    [Test]
+    public async Task AdmissionReview_v1_round_trip_over_HTTPS_and_metrics()
+    {
+        var seen = new List<(long Value, string Kind, string Result)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (i, l) => { if (i.Meter.Name == WebhookMetrics.MeterName) l.EnableMeasurementEvents(i); };
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) =>
+        {
+            if (i.Name != "admission_total") return;
+            var t = tags.ToArray().ToDictionary(x => x.Key, x => x.Value?.ToString() ?? "");
+            lock (seen) seen.Add((v, t["kind"], t["result"]));
+        });
+        listener.Start();
+
+        var review = """
+            {"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-ID","operation":"CREATE","namespace":"ORPHAN","name":"x",
+             "object":{"apiVersion":"connect.ebs.io/v1alpha1","kind":"ManagedConnector","metadata":{"name":"x","namespace":"ORPHAN"},
+                       "spec":{"connectorClass":"DatagenSource","tasksMax":1,"config":{"kafka.topic":"app.x"}}}}}
+            """.Replace("ID", _id).Replace("ORPHAN", _orphanNs);
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+        using var http = new HttpClient(handler);
+        var resp = await http.PostAsync($"https://127.0.0.1:{_port}/validate/managedconnectors", new StringContent(review, Encoding.UTF8, "application/json"));
+        Assert.That(resp.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        using var doc = System.Text.Json.JsonDocument.Parse(await resp.Content.ReadAsStringAsync());
+        var r = doc.RootElement;
+        Assert.That(r.GetProperty("apiVersion").GetString(), Is.EqualTo("admission.k8s.io/v1"));
+        Assert.That(r.GetProperty("kind").GetString(), Is.EqualTo("AdmissionReview"));
+        var response = r.GetProperty("response");
+        Assert.That(response.GetProperty("uid").GetString(), Is.EqualTo($"u-{_id}"));
+        Assert.That(response.GetProperty("allowed").GetBoolean(), Is.False);
+        Assert.That(response.GetProperty("status").GetProperty("code").GetInt32(), Is.EqualTo(403));
+        Assert.That(response.GetProperty("status").GetProperty("message").GetString(), Does.StartWith($"namespace {_orphanNs} is not assigned to any Department"));
+        lock (seen) Assert.That(seen, Does.Contain((1L, "managedconnectors", "denied")));
     }
 }
