@@ -5,10 +5,14 @@
 //   3. operator peak RSS and managed heap;
 //   4. start-up time to ready (caches synced, leader acquired) with N objects present.
 // Usage: dotnet run -c Release --project bench/ConnectOperator.Bench -- [--sizes 100,1000] [--runs 3] [--departments 20] [--clusters 2]
+//        dotnet run -c Release --project bench/ConnectOperator.Bench -- admission [connectors] [iterations]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using ConnectOperator.Bench;
+
+// `admission [connectors] [iterations]`: webhook decision latency with the cache full (see AdmissionBench).
+if (args.Length > 0 && args[0] == "admission") return await AdmissionBench.RunAsync(args[1..]);
 
 var sizes = Arg("--sizes", "100,1000").Split(',').Select(int.Parse).ToArray();
 var runs = int.Parse(Arg("--runs", "3"), CultureInfo.InvariantCulture);

@@ -59,7 +59,9 @@ public static class QuotaMath
         var used = QuotaUsage.Zero;
         foreach (var c in ordered)
         {
-            var violation = quotas.SelectMany(q => CheckAdmission(q, used, null, c)).FirstOrDefault();
+            // A connector already running remotely is charged but never judged: like ResourceQuota, a lowered limit
+            // holds back new connectors and never tears down running ones.
+            var violation = existingRemotely?.Contains(c.Key) == true ? null : quotas.SelectMany(q => CheckAdmission(q, used, null, c)).FirstOrDefault();
             if (violation != null)
             {
                 over[c.Key] = violation with

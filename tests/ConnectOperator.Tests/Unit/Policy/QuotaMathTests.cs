@@ -65,6 +65,15 @@ public class QuotaMathTests
     }
 
     [Test]
+    public void Lowering_task_limits_below_a_running_connector_never_holds_it_back()
+    {
+        var quota = new[] { new QuotaLimits("q", null, Tasks: 3, TasksPerConnector: 2) };
+        var over = QuotaMath.OverQuota(new[] { C("running", 4, 30), C("new", 1, 10) }, quota, new HashSet<string> { "finance/running" });
+        Assert.That(over.Keys, Is.EquivalentTo(new[] { "finance/new" }));
+        Assert.That(over["finance/new"].Message, Does.StartWith("exceeded quota q: requested tasks=1, used tasks=4, limited tasks=3"));
+    }
+
+    [Test]
     public void Every_quota_that_applies_is_enforced()
     {
         var quotas = new[] { new QuotaLimits("loose", 100, 100, null), new QuotaLimits("tight", 1, null, null) };
