@@ -67,4 +67,25 @@ public class SampleManifestsTests
         Assert.That(finding.GetProperty("line").GetInt32(), Is.GreaterThan(1).And.LessThanOrEqualTo(text.Split('\n').Length), "points into the document, not at the comment");
         Assert.That(finding.GetProperty("name").GetString(), Is.EqualTo(Regex.Match(text, @"(?m)^  name: (\S+)").Groups[1].Value));
     }
+
+    public static IEnumerable<TestCaseData> WebhookSamples()
+        => Directory.GetFiles(ValidateCli.Repo("samples/invalid/webhook"), "*.yaml").Order(StringComparer.Ordinal)
+            .Select(f => new TestCaseData(Path.GetFileName(f)).SetName("webhook sample " + Path.GetFileName(f)));
+
+    /// <summary>
+    /// samples/invalid/webhook: schema-valid manifests that break department policy or quota. The webhook refuses them at
+    /// apply time; `validate` must refuse them in the pull request already, with the very same message.
+    /// </summary>
+    [TestCaseSource(nameof(WebhookSamples))]
+    public async Task Policy_and_quota_samples_are_refused_offline_with_the_webhooks_message(string name)
+    {
+        var path = Path.Combine(ValidateCli.Repo("samples/invalid/webhook"), name);
+        var expect = Regex.Match((await File.ReadAllTextAsync(path)).Split('\n')[0], @"^# expect: (.+?)\s*$").Groups[1].Value;
+        Assert.That(expect, Is.Not.Empty, $"{name}: first line must be '# expect: <message>'");
+        var r = await ValidateCli.RunAsync("-f", path, "--departments", ValidateCli.Repo("samples/platform"), "--quotas", ValidateCli.Repo("samples/platform"), "--output", "json");
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        var finding = r.Findings.FirstOrDefault(f => f.GetProperty("message").GetString()!.Contains(expect, StringComparison.Ordinal));
+        Assert.That(finding.ValueKind, Is.Not.EqualTo(System.Text.Json.JsonValueKind.Undefined), $"no finding contains '{expect}'\n{r}");
+        Assert.That(finding.GetProperty("rule").GetString(), Is.AnyOf("policy", "quota"));
+    }
 }
