@@ -32,7 +32,7 @@ dotnet build src/ConnectOperator.Emulator/ConnectOperator.Emulator.csproj -c Rel
 OP_DLL=src/ConnectOperator/bin/Release/net10.0/connect-operator.dll
 EMU_DLL=src/ConnectOperator.Emulator/bin/Release/net10.0/ConnectOperator.Emulator.dll
 
-EMU_PORT=$(free_port); METRICS_PORT=$(free_port)
+EMU_PORT=$(free_port); METRICS_PORT=$(free_port); WEBHOOK_PORT=$(free_port)
 EMU="http://127.0.0.1:$EMU_PORT"
 say "Starting the Confluent Cloud emulator on $EMU (connectors take 3 s to provision, as real ones take minutes)"
 dotnet "$EMU_DLL" --urls "$EMU" --Emulator:EnableAdmin=true --Emulator:ProvisioningDelay=00:00:03 \
@@ -52,7 +52,8 @@ kubectl apply -f samples/finance/ -f samples/hr/
 
 say "Starting the operator (logs: JSON lines in $WORK/operator.log)"
 dotnet "$OP_DLL" run --Operator:Namespace=connect-operator-system --Operator:ConfluentBaseUrl="$EMU" \
-  --Operator:PollInterval=00:00:02 --Operator:MetricsPort="$METRICS_PORT" --Operator:WebhookPort=0 --Operator:BindAddress=127.0.0.1 \
+  --Operator:PollInterval=00:00:02 --Operator:MetricsPort="$METRICS_PORT" --Operator:WebhookPort="$WEBHOOK_PORT" --Operator:BindAddress=127.0.0.1 \
+  --Webhook:ManageConfiguration=true --Webhook:Url="https://127.0.0.1:$WEBHOOK_PORT" \
   --Operator:LeaderElection:LeaseDuration=00:00:05 --Operator:LeaderElection:RenewDeadline=00:00:03 --Operator:LeaderElection:RetryPeriod=00:00:01 \
   >"$WORK/operator.log" 2>&1 &
 PIDS+=($!)
@@ -65,6 +66,12 @@ fi
 
 say "kubectl get connect -A"
 kubectl get connect -A
+
+say "The admission webhook refuses what breaks policy or quota, with the fix in the message"
+for f in samples/invalid/webhook/mc-topic-of-another-department.yaml samples/invalid/webhook/mc-too-many-tasks.yaml; do
+  echo "\$ kubectl apply -f $f"
+  kubectl apply -f "$f" 2>&1 && { echo "demo: $f was accepted"; exit 1; } || true
+done
 
 say "The connectors as Confluent (the emulator) sees them"
 curl -fsS "$EMU/emulator/state" | python3 -c 'import json,sys

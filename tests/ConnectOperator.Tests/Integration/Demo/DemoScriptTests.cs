@@ -1,0 +1,23 @@
+using ConnectOperator.Tests.Infrastructure;
+
+namespace ConnectOperator.Tests.Integration.Demo;
+
+/// <summary>The README's main job, run exactly as a user runs it, so the quick start cannot rot.</summary>
+[NonParallelizable]
+public class DemoScriptTests
+{
+    [Test]
+    public async Task Demo_runs_end_to_end_and_shows_what_the_README_promises()
+    {
+        var (code, output) = await TestCluster.RunAsync("bash", new[] { Path.Combine(TestCluster.RepoRoot, "hack", "demo.sh") }, timeout: TimeSpan.FromMinutes(15));
+        Assert.That(code, Is.Zero, output);
+        Assert.That(output, Does.Contain("condition met"), "every sample ManagedConnector became Ready");
+        foreach (var sample in new[] { "postgres-ledger-cdc", "s3-ledger-archive", "datagen-employees", "http-payroll-sink" })
+            Assert.That(output, Does.Contain($"managedconnector.connect.ebs.io/{sample}"));
+        Assert.That(output, Does.Contain("denied the request: spec.config[kafka.topic]: topic hr.salaries does not start with an allowed prefix of department finance"));
+        Assert.That(output, Does.Contain("Failed      connector fin.finance.s3-ledger-archive is DEGRADED"));
+        Assert.That(output, Does.Contain("auto-restart 1/"));
+        Assert.That(output, Does.Contain("Stalled=True ConnectorFailed"));
+        Assert.That(output, Does.Contain("Demo done"));
+    }
+}
