@@ -169,15 +169,15 @@ public class ResilienceTests
         var swA = Stopwatch.StartNew();
         var storm = Enumerable.Range(0, 12).Select(i => (i % 2 == 0 ? a1 : a2).ListConnectorNamesAsync(Cluster)).ToList();
         await Task.Delay(50);
-        var swB = Stopwatch.StartNew();
         await Task.WhenAll(b.ListConnectorNamesAsync(Cluster), b.ListConnectorNamesAsync(Cluster));
-        var bElapsed = swB.Elapsed;
+        // Key A's storm needs about a second of permits; key B got through while A was still queued.
+        var stormStillQueued = storm.Any(t => !t.IsCompleted);
         await Task.WhenAll(storm);
         var aElapsed = swA.Elapsed;
 
         // 12 calls, burst 2, 10/s → ≥ ~1 s for key A, shared by both clients; key B is not queued behind them.
         Assert.That(aElapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(800)));
-        Assert.That(bElapsed, Is.LessThan(TimeSpan.FromMilliseconds(700)), "key B must not queue behind key A");
+        Assert.That(stormStillQueued, Is.True, "key B must not queue behind key A");
         Assert.That(factory.GetRateLimiter(EmulatorHost.KeyA).GetStatistics()!.TotalSuccessfulLeases, Is.EqualTo(12));
         Assert.That(factory.GetRateLimiter(EmulatorHost.KeyB).GetStatistics()!.TotalSuccessfulLeases, Is.EqualTo(2));
         Assert.That(Interlocked.Read(ref waits), Is.GreaterThanOrEqualTo(8));
