@@ -38,23 +38,14 @@ public static class MetricNames
     public const string AdmissionTotal = Prefix + "admission_total";
     public const string AdmissionDuration = Prefix + "admission_duration_seconds";
 
-    // Connector throughput from the Confluent Metrics API (optional, Operator:Throughput:Enabled).
-    public const string ConnectorSentRecords = Prefix + "connector_sent_records";
-    public const string ConnectorReceivedRecords = Prefix + "connector_received_records";
-    public const string ConnectorDeadLetterRecords = Prefix + "connector_dead_letter_queue_records";
-    public const string ThroughputQueries = Prefix + "throughput_queries_total";
-
     /// <summary>Histograms: exported as <c>_bucket</c>, <c>_sum</c> and <c>_count</c> series.</summary>
     public static readonly IReadOnlySet<string> Histograms = new HashSet<string>(StringComparer.Ordinal)
     {
         ReconcileDuration, ConfluentDuration, ConfluentRateLimitWaitSeconds, AdmissionDuration,
     };
 
-    /// <summary>Exported only when <c>Operator:Throughput:Enabled</c> is true.</summary>
-    public static readonly IReadOnlySet<string> Optional = new HashSet<string>(StringComparer.Ordinal)
-    {
-        ConnectorSentRecords, ConnectorReceivedRecords, ConnectorDeadLetterRecords, ThroughputQueries,
-    };
+    /// <summary>Families exported only under a feature switch (none yet; the throughput gauges are not built).</summary>
+    public static readonly IReadOnlySet<string> Optional = new HashSet<string>(StringComparer.Ordinal);
 
     /// <summary>Metric families (as in <c># TYPE</c> lines).</summary>
     public static readonly IReadOnlyList<string> All = typeof(MetricNames).GetFields()

@@ -9,7 +9,7 @@ namespace ConnectOperator.Observability;
 
 public static class MetricsServiceCollectionExtensions
 {
-    /// <summary>Registers this host's <see cref="OperatorMetrics"/> (its own registry, served on /metrics) and the optional throughput collector.</summary>
+    /// <summary>Registers this host's <see cref="OperatorMetrics"/> (its own registry, served on /metrics).</summary>
     public static IServiceCollection AddOperatorMetrics(this IServiceCollection services, IConfiguration configuration, OperatorOptions options)
     {
         var breakDuration = (configuration.GetSection("Confluent").Get<ConnectClientOptions>() ?? new ConnectClientOptions()).BreakerBreakDuration;

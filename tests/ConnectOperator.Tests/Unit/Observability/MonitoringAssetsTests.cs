@@ -36,10 +36,6 @@ public class MonitoringAssetsTests
         [MetricNames.QuotaUsed] = new[] { "department", "quota", "resource" },
         [MetricNames.AdmissionTotal] = new[] { "kind", "result" },
         [MetricNames.AdmissionDuration] = new[] { "kind" },
-        [MetricNames.ConnectorSentRecords] = new[] { "department", "namespace", "name" },
-        [MetricNames.ConnectorReceivedRecords] = new[] { "department", "namespace", "name" },
-        [MetricNames.ConnectorDeadLetterRecords] = new[] { "department", "namespace", "name" },
-        [MetricNames.ThroughputQueries] = new[] { "result" },
     };
 
     private static string Family(string series)
