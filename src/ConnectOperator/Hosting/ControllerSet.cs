@@ -4,6 +4,7 @@ using ConnectOperator.Controllers.Departments;
 using ConnectOperator.Controllers.ManagedConnectors;
 using ConnectOperator.Controllers.Quotas;
 using ConnectOperator.Entities;
+using ConnectOperator.Observability;
 using ConnectOperator.Policy;
 using ConnectOperator.Runtime;
 using ConnectOperator.Runtime.Caching;
@@ -31,7 +32,8 @@ public sealed class ControllerSet
     public IReadOnlyList<IController> Controllers { get; }
 
     public ControllerSet(TenantDirectory tenants, KubeApiClient api, Informer<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
-        StatusWriter status, Finalizers finalizers, EventRecorder events, OperatorOptions options, ILoggerFactory logs)
+        StatusWriter status, Finalizers finalizers, EventRecorder events, OperatorOptions options, ILoggerFactory logs,
+        OperatorMetrics? metrics = null)
     {
         var connectors = tenants.Connectors;
         connectors.Store.AddIndex(BySecretIndex, c => c.Spec.SecretConfig.Select(s => $"{c.Metadata.NamespaceProperty}/{s.SecretKeyRef.Name}").Distinct());
@@ -42,12 +44,12 @@ public sealed class ControllerSet
 
         var mcReconciler = new ManagedConnectorReconciler(tenants, api, secrets, credentials, clients, Poller, status, finalizers, events, options,
             logs.CreateLogger<ManagedConnectorReconciler>());
-        Connectors = new Controller<V1Alpha1ManagedConnector>("managedconnector", connectors, mcReconciler,
+        Connectors = new Controller<V1Alpha1ManagedConnector>("managedconnector", connectors, Metered(metrics, "ManagedConnector", mcReconciler),
             new ControllerOptions { Workers = options.Workers }, logs.CreateLogger("controller.managedconnector"));
         Departments = new Controller<V1Alpha1Department>("department", tenants.Departments,
-            new DepartmentReconciler(tenants, credentials, clients, status, events, logs.CreateLogger<DepartmentReconciler>()),
+            Metered(metrics, "Department", new DepartmentReconciler(tenants, credentials, clients, status, events, logs.CreateLogger<DepartmentReconciler>())),
             new ControllerOptions { Workers = 1 }, logs.CreateLogger("controller.department"));
-        Quotas = new Controller<V1Alpha1ConnectorQuota>("connectorquota", tenants.Quotas, new ConnectorQuotaReconciler(tenants, status),
+        Quotas = new Controller<V1Alpha1ConnectorQuota>("connectorquota", tenants.Quotas, Metered(metrics, "ConnectorQuota", new ConnectorQuotaReconciler(tenants, status)),
             new ControllerOptions { Workers = 1 }, logs.CreateLogger("controller.connectorquota"));
 
         // ManagedConnector: Department changes (policy, suspend, prefix, cluster) touch all of its connectors.
@@ -88,6 +90,9 @@ public sealed class ControllerSet
                     Connectors!.Enqueue(ReconcileRequest.For(c));
         }
     }
+
+    private static IReconciler<T> Metered<T>(OperatorMetrics? metrics, string kind, IReconciler<T> reconciler) where T : class, k8s.IKubernetesObject<V1ObjectMeta>
+        => metrics is null ? reconciler : metrics.Wrap(kind, reconciler);
 
     private static bool IsHeldByQuota(V1Alpha1ManagedConnector c)
         => ConditionSetExtensions.IsStalledFor(c, ViolationReasons.QuotaExceeded);

@@ -4,6 +4,7 @@ using ConnectOperator.Controllers.Departments;
 using ConnectOperator.Controllers.ManagedConnectors;
 using ConnectOperator.Controllers.Quotas;
 using ConnectOperator.Entities;
+using ConnectOperator.Observability;
 using ConnectOperator.Policy;
 using ConnectOperator.Runtime;
 using ConnectOperator.Runtime.Caching;
@@ -66,6 +67,7 @@ public static class OperatorHost
         builder.Services.AddSingleton(sp => new Finalizers(sp.GetRequiredService<KubeApiClient>()));
         builder.Services.AddSingleton(sp => new EventRecorder(sp.GetRequiredService<IKubernetes>(), new EventRecorderOptions(), sp.GetRequiredService<ILogger<EventRecorder>>()));
         builder.Services.AddSingleton(sp => new LeaderElection(sp.GetRequiredService<IKubernetes>(), options.LeaderElection, Logger(sp, "leader-election")));
+        builder.Services.AddOperatorMetrics(builder.Configuration, options);
         builder.Services.AddSingleton<ControllerSet>();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<ControllerSet>().Poller);
         builder.Services.AddHostedService(sp =>
@@ -83,7 +85,7 @@ public static class OperatorHost
         app.MapGet("/readyz", (ControllerSet set) => set.Informers.All(i => i.HasSynced)
             ? Results.Text("ok")
             : Results.Text("caches not synced: " + string.Join(", ", set.Informers.Where(i => !i.HasSynced).Select(i => i.Name)), statusCode: 503));
-        app.MapMetrics("/metrics");
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<OperatorMetrics>().Registry);
         return app;
     }
 

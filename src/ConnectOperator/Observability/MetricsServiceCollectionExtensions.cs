@@ -1,0 +1,37 @@
+using ConnectOperator.Confluent;
+using ConnectOperator.Hosting;
+using ConnectOperator.Policy;
+using ConnectOperator.Runtime;
+using ConnectOperator.Runtime.Leadership;
+using ConnectOperator.Runtime.Queues;
+
+namespace ConnectOperator.Observability;
+
+public static class MetricsServiceCollectionExtensions
+{
+    /// <summary>Registers this host's <see cref="OperatorMetrics"/> (its own registry, served on /metrics).</summary>
+    public static IServiceCollection AddOperatorMetrics(this IServiceCollection services, IConfiguration configuration, OperatorOptions options)
+    {
+        var breakDuration = (configuration.GetSection("Confluent").Get<ConnectClientOptions>() ?? new ConnectClientOptions()).BreakerBreakDuration;
+        services.AddSingleton(sp =>
+        {
+            var tenants = sp.GetRequiredService<TenantDirectory>();
+            var leader = sp.GetRequiredService<LeaderElection>();
+            var sources = new MetricsSources
+            {
+                Connectors = () => tenants.Connectors.Store.List(),
+                Quotas = () => tenants.Quotas.Store.List(),
+                DepartmentOfNamespace = ns => tenants.ResolveDepartment(ns).Department?.Metadata.Name,
+                IsLeader = () => leader.IsLeader,
+                // Resolved at scrape time: ControllerSet itself depends on OperatorMetrics (reconcile counters).
+                Queues = () =>
+                {
+                    var set = sp.GetRequiredService<ControllerSet>();
+                    return new WorkQueue<ReconcileRequest>[] { set.Connectors.Queue, set.Departments.Queue, set.Quotas.Queue };
+                },
+            };
+            return new OperatorMetrics(sources, breakDuration);
+        });
+        return services;
+    }
+}
