@@ -20,6 +20,12 @@ if ! need lua5.1; then
   (apt-get install -y -q lua5.1 || (apt-get update -q && apt-get install -y -q lua5.1)) >&2 || true
 fi
 
+# The container image test builds the Dockerfile with Debian's Docker engine (it starts dockerd itself).
+if ! need dockerd && [ "$(id -u)" = 0 ]; then
+  echo "test.sh: installing Debian's docker.io for the container image test" >&2
+  (apt-get install -y -q docker.io || (apt-get update -q && apt-get install -y -q docker.io)) >&2 || true
+fi
+
 # The API server is built once into a cache (minutes on a cold machine, ~1 s after); doing it here keeps
 # that time out of the first test's timeout. KUBEBUILDER_ASSETS, where set, is used instead.
 if [ -z "${KUBEBUILDER_ASSETS:-}" ]; then
