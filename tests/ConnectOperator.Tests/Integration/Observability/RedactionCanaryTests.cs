@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Text;
 using ConnectOperator.Emulator;
 using ConnectOperator.Entities;
@@ -34,7 +35,7 @@ public class RedactionCanaryTests
         // A careless log statement in operator code: the safety net (SecretValueRegistry fed by CredentialsResolver,
         // SecretRedactionEnricher in the host's Serilog pipeline) must scrub it.
         op.Service<Microsoft.Extensions.Logging.ILoggerFactory>().CreateLogger("canary-test")
-            .Log(Microsoft.Extensions.Logging.LogLevel.Warning, "careless {Detail} and {DbPassword}", $"url=jdbc:postgresql://u:{Canary1}@db", "x-" + Canary1);
+            .LogWarning("careless {Detail} and {DbPassword}", $"url=jdbc:postgresql://u:{Canary1}@db", "x-" + Canary1);
         await h.WaitUntilAsync(() => Task.FromResult(h.LogLines.Any(l => l.Contains("careless", StringComparison.Ordinal))), "careless line logged");
 
         // Update, while Confluent answers one config PUT with an error that echoes the request body (secrets included).
