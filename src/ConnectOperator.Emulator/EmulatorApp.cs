@@ -44,6 +44,7 @@ public static class EmulatorApp
 
         var app = builder.Build();
         var state = app.Services.GetRequiredService<EmulatorState>();
+        LogsSearchEndpoints.Use(app, state);   // POST /logs/v1/search (bearer token), ahead of the Connect auth middleware
         app.UseRouting();
         app.Use((ctx, next) => Middleware(ctx, next, state, options));
 

@@ -32,6 +32,7 @@ public sealed class CredentialsResolver(Informer<V1Secret> secrets, string opera
 
     public static string? Value(V1Secret secret, string key)
     {
+        Hosting.SecretValueRegistry.RegisterFrom(secret, key);   // the log safety net scrubs every secret value the operator reads
         if (secret.Data != null && secret.Data.TryGetValue(key, out var bytes)) return Encoding.UTF8.GetString(bytes);
         if (secret.StringData != null && secret.StringData.TryGetValue(key, out var s)) return s;
         return null;

@@ -38,6 +38,7 @@ public static class OperatorHost
         builder.Services.AddSerilog((sp, lc) => lc
             .ReadFrom.Configuration(builder.Configuration)
             .Enrich.FromLogContext()
+            .Enrich.With(new SecretRedactionEnricher())
             .WriteTo.Conditional(_ => logSink is null, w => w.Console(new RenderedCompactJsonFormatter()))
             .WriteTo.Conditional(_ => logSink is not null, w => w.Sink(logSink ?? new NullSink())));
 
