@@ -39,7 +39,7 @@ public static class OperatorHost
             .ReadFrom.Configuration(builder.Configuration)
             .Enrich.FromLogContext()
             .Enrich.With(new SecretRedactionEnricher())
-            .WriteTo.Conditional(_ => logSink is null, w => w.Console(new RenderedCompactJsonFormatter()))
+            .WriteTo.Conditional(_ => logSink is null, w => w.Sink(new ScrubbingSink(new RenderedCompactJsonFormatter(), Console.Out)))
             .WriteTo.Conditional(_ => logSink is not null, w => w.Sink(logSink ?? new NullSink())));
 
         builder.WebHost.ConfigureKestrel(k =>

@@ -133,3 +133,24 @@ public sealed class SecretRedactionEnricher(ConfigRedactor? redactor = null) : I
         return ReferenceEquals(v, p.Value) ? p : new LogEventProperty(p.Name, v);
     }
 }
+
+/// <summary>
+/// The last line of defence, at the sink: formats the event as it will be written, then scrubs every known secret
+/// value from the whole line — message template text and exception text included, which the enricher cannot reach.
+/// </summary>
+public sealed class ScrubbingSink(Serilog.Formatting.ITextFormatter formatter, TextWriter output) : Serilog.Core.ILogEventSink
+{
+    private readonly object _lock = new();
+
+    public void Emit(LogEvent logEvent)
+    {
+        using var buffer = new StringWriter();
+        formatter.Format(logEvent, buffer);
+        var line = SecretValueRegistry.Scrub(buffer.ToString());
+        lock (_lock)
+        {
+            output.Write(line);
+            output.Flush();
+        }
+    }
+}

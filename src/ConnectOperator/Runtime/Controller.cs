@@ -154,6 +154,8 @@ public sealed class Controller<T> : IController where T : class, IKubernetesObje
     /// <summary>One reconcile with the controller-runtime result contract. Internal for tests.</summary>
     internal async Task ProcessAsync(WorkQueue<ReconcileRequest> queue, ReconcileRequest req, CancellationToken ct)
     {
+        // Every log line of one reconcile (reconciler, Confluent client, status writer) carries the same id.
+        using var scope = _log.BeginScope(new Dictionary<string, object?> { ["controller"] = Name, ["reconcileId"] = Guid.NewGuid().ToString("N")[..12] });
         ReconcileResult result;
         try
         {

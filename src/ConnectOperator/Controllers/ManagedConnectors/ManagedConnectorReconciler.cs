@@ -265,10 +265,13 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         TimeSpan? requeueAfter = null;
         var canAutoRestart = mc.Spec.RestartPolicy.Type == RestartPolicyTypes.OnFailure && restartCount < mc.Spec.RestartPolicy.MaxRestarts;
         var wasFailed = status.ConnectorState is ConnectorStates.Failed or ConnectorStates.Degraded || status.Tasks.Any(t => FailedTaskStates.Contains(t.State));
+        // A new failure, or a different trace while still failed (a second task, a failure right after a restart).
+        if (failed && (!wasFailed || Truncate(trace, V1Alpha1ManagedConnectorStatus.MaxTraceLength) != status.Trace))
+            events.Add(new PendingEvent(EventRecorder.Warning, "Failed", $"connector {name} is {remoteState}: {trace ?? "no trace"}"));
+        else if (!failed && wasFailed && remoteState == ConnectorStates.Running)
+            events.Add(new PendingEvent(EventRecorder.Normal, "Recovered", $"connector {name} and its tasks are running again"));
         if (failed && !wrote)
         {
-            if (!wasFailed)
-                events.Add(new PendingEvent(EventRecorder.Warning, "Failed", $"connector {name} is {remoteState}: {trace ?? "no trace"}"));
             if (canAutoRestart)
             {
                 var due = (lastRestart ?? DateTime.MinValue) + ConnectorHealth.AutoRestartDelay(restartCount) * (_options.AutoRestartBackoffUnit / TimeSpan.FromMinutes(1));

@@ -114,4 +114,19 @@ public class SecretRedactionEnricherTests
             Is.EqualTo("crn://confluent.cloud/environment=env-fin001/cloud-cluster=lkc-fin001/connector=lcc-abc12"));
         Assert.That(LogsSearchClient.ConnectorCrn("org-1", "env-a", "lkc-a", "lcc-x"), Does.StartWith("crn://confluent.cloud/organization=org-1/"));
     }
+
+    [Test]
+    public void The_sink_scrubs_what_the_enricher_cannot_reach_template_text_and_exceptions()
+    {
+        SecretValueRegistry.Register(Canary);
+        using var output = new StringWriter();
+        var log = new LoggerConfiguration().Enrich.With(new SecretRedactionEnricher())
+            .WriteTo.Sink(new ScrubbingSink(new RenderedCompactJsonFormatter(), output)).CreateLogger();
+#pragma warning disable Serilog004 // the careless template is the point of this test
+        log.Error(new InvalidOperationException("failed with " + Canary), "careless template " + Canary);
+#pragma warning restore Serilog004
+        var line = output.ToString();
+        Assert.That(line, Does.Not.Contain(Canary));
+        Assert.That(line, Does.Contain("careless template [REDACTED]").And.Contain("failed with [REDACTED]"));
+    }
 }
