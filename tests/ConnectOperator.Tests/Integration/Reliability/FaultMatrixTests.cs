@@ -64,8 +64,14 @@ public class FaultMatrixTests
         await h.StartOperatorAsync();
         var n = Sizes.StormConnectors;
         const int retryAfter = 2;
+        // Connectors exist first, so the remote snapshot is there and every worker calls Confluent on its own during
+        // the storm (updates of all of them at once, plus new creates): the Retry-After must hold per API key, not per request.
+        var names = await Invariants.CreateManyAsync(h, "s", n);
+        await Invariants.AssertConvergedAsync(h);
         h.State.InjectRateLimit(new RateLimitFault { Seconds = Sizes.StormPeriod.TotalSeconds, RetryAfterSeconds = retryAfter });
-        await Invariants.CreateManyAsync(h, "s", n);
+        await Task.WhenAll(names.Select(name => h.PatchAsync(name, "{\"spec\":{\"config\":{\"quickstart\":\"USERS\"}}}")));
+        await Invariants.CreateManyAsync(h, "s2", n);
+        n *= 2;
 
         var live = await Invariants.AssertConvergedAsync(h);
         Assert.That(live.Count(m => OperatorHarness.IsReady(m)), Is.EqualTo(n));
@@ -73,6 +79,7 @@ public class FaultMatrixTests
         var limited = calls.Where(c => c.Status == 429).ToList();
         Assert.That(limited, Is.Not.Empty, "the storm really happened");
         Assert.That(limited.All(c => c.RetryAfterSeconds == retryAfter));
+        Assert.That(names.Select(x => h.Remote(x)!.Config["quickstart"]), Is.All.EqualTo("USERS"), "updates made during the storm applied");
 
         // After a 429 answered at t with Retry-After R, no call with the same API key may arrive before t+R.
         // Tolerance: a request the client had already sent when the 429 was answered may arrive moments after it.
