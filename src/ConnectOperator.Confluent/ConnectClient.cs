@@ -165,9 +165,11 @@ public sealed class ConnectClient : IConnectClient
                     var r = await self._http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ctx.CancellationToken);
                     status = ((int)r.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
                     // A 429's Retry-After holds for the whole API key: close the key's gate so no other call
-                    // (other workers, the poller) is sent before that time (see RetryAfterGate).
-                    if (r.StatusCode == HttpStatusCode.TooManyRequests)
-                        self._gate?.Close((ConnectClientFactory.RetryAfterOf(r) ?? self._options.RateLimitedDefaultDelay) + self._options.RetryAfterMargin);
+                    // (other workers, the poller) is sent before that time (see RetryAfterGate). A Retry-After beyond
+                    // MaxRetryAfter is not retried here but handed to the caller (requeue), so it does not block the key.
+                    if (r.StatusCode == HttpStatusCode.TooManyRequests
+                        && (ConnectClientFactory.RetryAfterOf(r) ?? self._options.RateLimitedDefaultDelay) is var ra && ra <= self._options.MaxRetryAfter)
+                        self._gate?.Close(ra + self._options.RetryAfterMargin);
                     return r;
                 }
                 catch (OperationCanceledException) { status = "timeout"; throw; }
