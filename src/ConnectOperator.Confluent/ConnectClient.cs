@@ -26,9 +26,12 @@ public sealed class ConnectClient : IConnectClient
     private readonly ILogger _logger;
     private readonly AuthenticationHeaderValue _auth;
     private readonly string _baseUrl;
+    private readonly RetryAfterGate? _gate;
 
-    internal ConnectClient(HttpClient http, ConnectClientOptions options, ConnectCredentials credentials, ResiliencePipeline<HttpResponseMessage> pipeline, ILogger logger)
+    internal ConnectClient(HttpClient http, ConnectClientOptions options, ConnectCredentials credentials, ResiliencePipeline<HttpResponseMessage> pipeline, ILogger logger,
+        RetryAfterGate? gate = null)
     {
+        _gate = gate;
         _http = http;
         _options = options;
         _pipeline = pipeline;
@@ -161,6 +164,12 @@ public sealed class ConnectClient : IConnectClient
                 {
                     var r = await self._http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ctx.CancellationToken);
                     status = ((int)r.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    // A 429's Retry-After holds for the whole API key: close the key's gate so no other call
+                    // (other workers, the poller) is sent before that time (see RetryAfterGate). A Retry-After beyond
+                    // MaxRetryAfter is not retried here but handed to the caller (requeue), so it does not block the key.
+                    if (r.StatusCode == HttpStatusCode.TooManyRequests
+                        && (ConnectClientFactory.RetryAfterOf(r) ?? self._options.RateLimitedDefaultDelay) is var ra && ra <= self._options.MaxRetryAfter)
+                        self._gate?.Close(ra + self._options.RetryAfterMargin);
                     return r;
                 }
                 catch (OperationCanceledException) { status = "timeout"; throw; }

@@ -45,7 +45,7 @@ public sealed class ConnectClientFactory : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(credentials.ApiKey);
         ArgumentException.ThrowIfNullOrEmpty(credentials.ApiSecret);
         var res = Resources(credentials.ApiKey);
-        return new ConnectClient(_http, _options, credentials, res.Pipeline, _loggerFactory.CreateLogger<ConnectClient>());
+        return new ConnectClient(_http, _options, credentials, res.Pipeline, _loggerFactory.CreateLogger<ConnectClient>(), res.Gate);
     }
 
     public IConnectClient Create(string apiKey, string apiSecret) => Create(new ConnectCredentials(apiKey, apiSecret));
@@ -71,6 +71,7 @@ public sealed class ConnectClientFactory : IDisposable
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
 
+        var gate = new RetryAfterGate();
         var retry = new HttpRetryStrategyOptions
         {
             ShouldRetryAfterHeader = false, // we compute the delay ourselves (margin + cap)
@@ -120,6 +121,8 @@ public sealed class ConnectClientFactory : IDisposable
             {
                 RateLimiter = async args =>
                 {
+                    // Every attempt (first or retry) of this key waits until the latest Retry-After has passed.
+                    await gate.WaitAsync(args.Context.CancellationToken);
                     // Fast path: a permit is available now.
                     var lease = limiter.AttemptAcquire();
                     if (lease.IsAcquired) return lease;
@@ -135,7 +138,7 @@ public sealed class ConnectClientFactory : IDisposable
             .AddTimeout(o.AttemptTimeout)
             .Build();
 
-        return new CredentialResources(limiter, pipeline);
+        return new CredentialResources(limiter, pipeline, gate);
     }
 
     private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, ResilienceContext context)
@@ -181,7 +184,39 @@ public sealed class ConnectClientFactory : IDisposable
         _http.Dispose();
     }
 
-    private sealed record CredentialResources(RateLimiter Limiter, ResiliencePipeline<HttpResponseMessage> Pipeline);
+    private sealed record CredentialResources(RateLimiter Limiter, ResiliencePipeline<HttpResponseMessage> Pipeline, RetryAfterGate Gate);
+}
+
+/// <summary>
+/// Retry-After speaks for the API key, not for the one request that got the 429: Confluent rate-limits per key. Before
+/// this gate only that request waited (its retry delay), while other workers and the poller kept calling with the
+/// same key inside the window and drew more 429s (found by the 429-storm scenario of the fault matrix, issue 8).
+/// One gate per key: a 429 closes it until now + Retry-After (+ margin); every attempt waits for it to open.
+/// </summary>
+internal sealed class RetryAfterGate
+{
+    private long _openAtTicks; // UTC ticks; 0 = open
+
+    public void Close(TimeSpan retryAfter)
+    {
+        var until = (DateTimeOffset.UtcNow + retryAfter).UtcTicks;
+        long current;
+        do
+        {
+            current = Interlocked.Read(ref _openAtTicks);
+            if (until <= current) return; // keep the later of two Retry-Afters
+        } while (Interlocked.CompareExchange(ref _openAtTicks, until, current) != current);
+    }
+
+    public async ValueTask WaitAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            var wait = new DateTimeOffset(Interlocked.Read(ref _openAtTicks), TimeSpan.Zero) - DateTimeOffset.UtcNow;
+            if (wait <= TimeSpan.Zero) return;
+            await Task.Delay(wait, ct);  // loop: another 429 may have moved the time further meanwhile
+        }
+    }
 }
 
 /// <summary>Unused outside the factory; keeps <see cref="BrokenCircuitException"/>/<see cref="RateLimiterRejectedException"/> referenced for docs.</summary>

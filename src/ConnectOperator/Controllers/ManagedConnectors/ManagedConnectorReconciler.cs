@@ -135,7 +135,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         {
             // Transient: say so in status and retry with per-item backoff (or after Retry-After).
             _log.LogWarning("Confluent call failed for {Connector}: {Error}", config.RemoteName, e.Message);
-            await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("ConfluentUnavailable", $"Confluent Cloud call failed, retrying: {e.Message}"), ct);
+            await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("ConfluentUnavailable", $"Confluent Cloud call failed, retrying: {StableMessage(e)}"), ct);
             return e is ConfluentApiException { RetryAfter: { } after } ? ReconcileResult.After(after) : ReconcileResult.RequeueRateLimited();
         }
     }
@@ -338,7 +338,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException)
             {
                 // Keep the finalizer and retry: releasing it now would orphan a running connector.
-                await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("Deleting", $"deleting remote connector {name} failed, retrying: {e.Message}"), ct);
+                await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("Deleting", $"deleting remote connector {name} failed, retrying: {StableMessage(e)}"), ct);
                 return e is ConfluentApiException { RetryAfter: { } after } ? ReconcileResult.After(after) : ReconcileResult.RequeueRateLimited();
             }
             _poller.RecordWrite(target, name, null, deleted: true);
@@ -402,6 +402,16 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         if (result.Written) RememberWrite(result.Object);
         return ReconcileResult.Done;
     }
+
+    /// <summary>
+    /// Fix (fault matrix, issue 8, scenario 8): the status message of a transient failure must not change from one
+    /// attempt to the next. The exception text ends with the vendor's per-request id, so every failed attempt rewrote
+    /// the status, and that write's own watch event requeued the object at once, bypassing the rate-limited backoff:
+    /// a hot loop of ~30 DELETE calls per second per connector while Confluent was down. Drop the request id here (it
+    /// is still logged with the failure by the client).
+    /// </summary>
+    private static string StableMessage(Exception e)
+        => System.Text.RegularExpressions.Regex.Replace(e.Message, @" \[request id [^\]]*\]", "");
 
     private static string NameConflictMessage(string name, PollTarget target)
         => $"a connector named {name} already exists in {target.Cluster} and was not created by this ManagedConnector; delete or rename it in Confluent Cloud, " +
