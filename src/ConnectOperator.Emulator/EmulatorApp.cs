@@ -49,6 +49,7 @@ public static class EmulatorApp
         app.Use((ctx, next) => Middleware(ctx, next, state, options));
 
         ConnectEndpoints.Map(app.MapGroup(Prefix), state, options);
+        MetricsEndpoints.Map(app, state);
         if (options.EnableAdmin) AdminEndpoints.Map(app.MapGroup("/emulator"), state);
         app.MapFallback((HttpContext ctx) => ctx.Request.Path.StartsWithSegments("/emulator")
             ? Results.NotFound()
@@ -77,19 +78,23 @@ public static class EmulatorApp
         var apiKey = ParseBasic(ctx.Request.Headers.Authorization.ToString(), out var secret);
         var record = state.BeginCall(ctx.Request.Method, route, apiKey);
         int? retryAfter = null;
+        // The Metrics API answers errors in its own ErrorResponse shape ({"errors":[{status, detail}]}).
+        var metrics = route.StartsWith("v2/metrics/", StringComparison.Ordinal);
+        IResult Error(int code, string message) => metrics ? MetricsEndpoints.Error(code, message) : VendorError(code, message);
         try
         {
             var key = options.Keys.FirstOrDefault(k => k.Key == apiKey && k.Secret == secret && apiKey != null);
             if (key == null)
             {
-                await VendorError(401, "Unauthorized").ExecuteAsync(ctx);
+                await Error(401, "Unauthorized").ExecuteAsync(ctx);
                 return;
             }
+            ctx.Items[MetricsEndpoints.KeyItem] = key;
             var env = ctx.GetRouteValue("environment_id") as string;
             var cluster = ctx.GetRouteValue("kafka_cluster_id") as string;
             if (!key.Allows(env, cluster))
             {
-                await VendorError(403, "Forbidden").ExecuteAsync(ctx);
+                await Error(403, "Forbidden").ExecuteAsync(ctx);
                 return;
             }
             if (state.TakeLatency(route) is { } delay) await Task.Delay(delay, ctx.RequestAborted);
@@ -100,7 +105,7 @@ public static class EmulatorApp
                 ctx.Response.Headers["X-RateLimit-Limit"] = "100";
                 ctx.Response.Headers["X-RateLimit-Remaining"] = "0";
                 ctx.Response.Headers["X-RateLimit-Reset"] = ra.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await VendorError(429, "Too Many Requests").ExecuteAsync(ctx);
+                await Error(429, "Too Many Requests").ExecuteAsync(ctx);
                 return;
             }
             if (state.TakeError(ctx.Request.Method, route) is { } fault)
@@ -111,7 +116,7 @@ public static class EmulatorApp
                     using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
                     message += " Request: " + await reader.ReadToEndAsync(ctx.RequestAborted);
                 }
-                await (fault.Shape == "flat" ? KafkaError(fault.Status, message) : VendorError(fault.Status, message)).ExecuteAsync(ctx);
+                await (fault.Shape == "flat" ? KafkaError(fault.Status, message) : Error(fault.Status, message)).ExecuteAsync(ctx);
                 return;
             }
             await next(ctx);
@@ -130,6 +135,7 @@ public static class EmulatorApp
     private static string RelativeRoute(HttpContext ctx)
     {
         var raw = (ctx.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText;
+        if (raw == MetricsEndpoints.Route) return raw.TrimStart('/');
         if (raw == null || !raw.StartsWith(Prefix, StringComparison.Ordinal)) return "(unmatched)";
         var rel = raw[Prefix.Length..].TrimStart('/');
         if (rel == "connectors" && ctx.Request.Method == "GET" && ctx.Request.Query.ContainsKey("expand")) rel += "?expand";

@@ -28,12 +28,14 @@ public sealed class ControllerSet
     public Controller<V1Alpha1Department> Departments { get; }
     public Controller<V1Alpha1ConnectorQuota> Quotas { get; }
     public RemoteConnectorPoller Poller { get; }
+    /// <summary>The throughput poller (leader only), or null when <c>Operator:Throughput:Enabled</c> is false.</summary>
+    public ThroughputPoller? Throughput { get; }
     public IReadOnlyList<IInformer> Informers { get; }
     public IReadOnlyList<IController> Controllers { get; }
 
     public ControllerSet(TenantDirectory tenants, KubeApiClient api, Informer<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
         StatusWriter status, Finalizers finalizers, EventRecorder events, OperatorOptions options, ILoggerFactory logs,
-        OperatorMetrics? metrics = null)
+        OperatorMetrics? metrics = null, Confluent.Metrics.MetricsClientFactory? metricsClients = null)
     {
         var connectors = tenants.Connectors;
         connectors.Store.AddIndex(BySecretIndex, c => c.Spec.SecretConfig.Select(s => $"{c.Metadata.NamespaceProperty}/{s.SecretKeyRef.Name}").Distinct());
@@ -81,7 +83,14 @@ public sealed class ControllerSet
         Quotas.Watch(tenants.Departments, d => tenants.QuotasOf(d.Metadata.Name).Select(ReconcileRequest.For));
 
         Informers = new IInformer[] { tenants.Departments, tenants.Quotas, connectors, secrets };
-        Controllers = new IController[] { Connectors, Departments, Quotas, new PollerController(Poller) };
+        var controllers = new List<IController> { Connectors, Departments, Quotas, new PollerController(Poller) };
+        if (options.Throughput.Enabled && metricsClients != null)
+        {
+            Throughput = new ThroughputPoller(metricsClients, () => ThroughputTargets(tenants, credentials), options.Throughput.EffectiveInterval,
+                options.Throughput.EffectiveRequestsPerMinute, logs.CreateLogger<ThroughputPoller>());
+            controllers.Add(new ThroughputPoller.AsController(Throughput));
+        }
+        Controllers = controllers;
 
         void OnRemoteChanged(PollTarget target, IReadOnlyCollection<string> names)
         {
@@ -108,6 +117,18 @@ public sealed class ControllerSet
             .Where(x => x.Credentials != null)
             .Select(x => new PollTarget(new ClusterRef(x.d.Spec.Confluent.EnvironmentId, x.d.Spec.Confluent.KafkaClusterId), x.Credentials!))
             .DistinctBy(t => t.Id)
+            .ToList();
+
+    /// <summary>Connectors that have a Confluent id, grouped by the API key of their (non-suspended) Department.</summary>
+    private static IReadOnlyCollection<ThroughputTarget> ThroughputTargets(TenantDirectory tenants, CredentialsResolver credentials)
+        => tenants.Departments.Store.List()
+            .Where(d => !d.Spec.Suspend && d.Metadata.DeletionTimestamp == null)
+            .Select(d => (Department: d, credentials.Resolve(d).Credentials))
+            .Where(x => x.Credentials != null)
+            .SelectMany(x => tenants.ConnectorsOf(x.Department).Select(c => (Credentials: x.Credentials!, Id: c.Status?.ConnectorId)))
+            .Where(x => !string.IsNullOrEmpty(x.Id))
+            .GroupBy(x => x.Credentials.ApiKey, StringComparer.Ordinal)
+            .Select(g => new ThroughputTarget(g.First().Credentials, g.Select(x => x.Id!).Distinct(StringComparer.Ordinal).ToList()))
             .ToList();
 
     /// <summary>Runs the poller as a leader-only "controller", so it starts and stops with leadership.</summary>

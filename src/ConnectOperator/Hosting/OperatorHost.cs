@@ -64,6 +64,8 @@ public static class OperatorHost
         builder.Services.AddSingleton(sp => new CredentialsResolver(sp.GetRequiredService<Informer<V1Secret>>(), options.Namespace));
 
         builder.Services.AddSingleton(sp => new ConnectClientFactory(ClientOptions(builder.Configuration, options), sp.GetRequiredService<ILoggerFactory>()));
+        if (options.Throughput.Enabled)
+            builder.Services.AddSingleton(sp => new Confluent.Metrics.MetricsClientFactory(MetricsOptions(builder.Configuration, options), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new StatusWriter(sp.GetRequiredService<KubeApiClient>(), sp.GetRequiredService<ILogger<StatusWriter>>()));
         builder.Services.AddSingleton(sp => new Finalizers(sp.GetRequiredService<KubeApiClient>()));
         builder.Services.AddSingleton(sp => new EventRecorder(sp.GetRequiredService<IKubernetes>(), new EventRecorderOptions(), sp.GetRequiredService<ILogger<EventRecorder>>()));
@@ -96,6 +98,21 @@ public static class OperatorHost
         var client = configuration.GetSection("Confluent").Get<ConnectClientOptions>() ?? new ConnectClientOptions();
         client.BaseUrl = options.ConfluentBaseUrl;
         return client;
+    }
+
+    /// <summary>Metrics API client: base URL from <c>Operator:Throughput:BaseUrl</c>, timeouts and backoff from the <c>Confluent</c> section.</summary>
+    private static Confluent.Metrics.MetricsClientOptions MetricsOptions(IConfiguration configuration, OperatorOptions options)
+    {
+        var c = configuration.GetSection("Confluent").Get<ConnectClientOptions>() ?? new ConnectClientOptions();
+        return new Confluent.Metrics.MetricsClientOptions
+        {
+            BaseUrl = options.Throughput.BaseUrl,
+            AttemptTimeout = c.AttemptTimeout,
+            RetryBaseDelay = c.RetryBaseDelay,
+            RetryMaxDelay = c.RetryMaxDelay,
+            UseJitter = c.UseJitter,
+            UserAgent = c.UserAgent,
+        };
     }
 
     private static Microsoft.Extensions.Logging.ILogger Logger(IServiceProvider sp, string category) => sp.GetRequiredService<ILoggerFactory>().CreateLogger(category);

@@ -41,4 +41,45 @@ public sealed class OperatorOptions
     public string BindAddress { get; set; } = "0.0.0.0";
 
     public LeaderElectionOptions LeaderElection { get; set; } = new();
+
+    /// <summary>Connector throughput from the Confluent Metrics API (off by default).</summary>
+    public ThroughputOptions Throughput { get; set; } = new();
+}
+
+/// <summary>
+/// <c>Operator:Throughput</c>: the leader queries the Confluent Metrics API v2 for each connector's records in the last
+/// complete minute (sent, received, dead-letter queue) and exports them as gauges. Never more often than once a minute.
+/// </summary>
+public sealed class ThroughputOptions
+{
+    /// <summary>The Metrics API allows 60 requests per minute and has one-minute buckets: never query more often.</summary>
+    public static readonly TimeSpan MinimumInterval = TimeSpan.FromSeconds(60);
+
+    public bool Enabled { get; set; }
+
+    /// <summary>Metrics API root (the emulator's URL in demos and tests).</summary>
+    public string BaseUrl { get; set; } = Confluent.Metrics.MetricsClientOptions.DefaultBaseUrl;
+
+    /// <summary>How often each credential's connectors are queried (3 requests: one per metric); at least 60 s.</summary>
+    public TimeSpan Interval { get; set; } = MinimumInterval;
+
+    /// <summary>Tests only: lets <see cref="Interval"/> go below 60 s (down to 1 s). Never set it in production.</summary>
+    public bool AllowShortIntervalForTests { get; set; }
+
+    /// <summary>Budget of Metrics API requests per minute for the whole operator (all credentials), 1–60; the
+    /// client also limits each API key to 60 a minute. Credentials beyond the budget are queried in later batches.</summary>
+    public int MaxRequestsPerMinute { get; set; } = 50;
+
+    /// <summary>The interval actually used: <see cref="Interval"/>, raised to 60 s unless short intervals are allowed for tests.</summary>
+    public TimeSpan EffectiveInterval
+    {
+        get
+        {
+            var min = AllowShortIntervalForTests ? TimeSpan.FromSeconds(1) : MinimumInterval;
+            return Interval < min ? min : Interval;
+        }
+    }
+
+    /// <summary><see cref="MaxRequestsPerMinute"/> clamped to 1–60.</summary>
+    public int EffectiveRequestsPerMinute => Math.Clamp(MaxRequestsPerMinute, 1, 60);
 }

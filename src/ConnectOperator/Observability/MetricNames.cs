@@ -34,6 +34,11 @@ public static class MetricNames
     public const string QuotaHard = Prefix + "quota_hard";
     public const string QuotaUsed = Prefix + "quota_used";
 
+    // Connector throughput (Confluent Metrics API, leader only, Operator:Throughput:Enabled).
+    public const string ConnectorSentRecords = Prefix + "connector_sent_records";
+    public const string ConnectorReceivedRecords = Prefix + "connector_received_records";
+    public const string ConnectorDeadLetterQueueRecords = Prefix + "connector_dead_letter_queue_records";
+
     // Admission webhooks (bridged from Meter "ConnectOperator.Webhooks").
     public const string AdmissionTotal = Prefix + "admission_total";
     public const string AdmissionDuration = Prefix + "admission_duration_seconds";
@@ -44,8 +49,11 @@ public static class MetricNames
         ReconcileDuration, ConfluentDuration, ConfluentRateLimitWaitSeconds, AdmissionDuration,
     };
 
-    /// <summary>Families exported only under a feature switch (none yet; the throughput gauges are not built).</summary>
-    public static readonly IReadOnlySet<string> Optional = new HashSet<string>(StringComparer.Ordinal);
+    /// <summary>Families exported only under a feature switch: the throughput gauges (<c>Operator:Throughput:Enabled</c>).</summary>
+    public static readonly IReadOnlySet<string> Optional = new HashSet<string>(StringComparer.Ordinal)
+    {
+        ConnectorSentRecords, ConnectorReceivedRecords, ConnectorDeadLetterQueueRecords,
+    };
 
     /// <summary>Metric families (as in <c># TYPE</c> lines).</summary>
     public static readonly IReadOnlyList<string> All = typeof(MetricNames).GetFields()

@@ -29,6 +29,7 @@ public static class MetricsServiceCollectionExtensions
                     var set = sp.GetRequiredService<ControllerSet>();
                     return new WorkQueue<ReconcileRequest>[] { set.Connectors.Queue, set.Departments.Queue, set.Quotas.Queue };
                 },
+                Throughput = options.Throughput.Enabled ? id => sp.GetRequiredService<ControllerSet>().Throughput?.Get(id) : null,
             };
             return new OperatorMetrics(sources, breakDuration);
         });

@@ -15,6 +15,8 @@ public sealed class MetricsSources
     public Func<string, string?> DepartmentOfNamespace { get; init; } = _ => null;
     public Func<bool> IsLeader { get; init; } = () => false;
     public Func<IEnumerable<WorkQueue<ReconcileRequest>>> Queues { get; init; } = Array.Empty<WorkQueue<ReconcileRequest>>;
+    /// <summary>Throughput of a connector by its Confluent id; null when the feature is off (the gauges are then not registered).</summary>
+    public Func<string, ConnectorThroughput?>? Throughput { get; init; }
 }
 
 /// <summary>
@@ -30,6 +32,7 @@ public sealed class OperatorMetrics : IDisposable
     private readonly object _scrapeLock = new();
     private readonly Dictionary<string, (WorkQueue<ReconcileRequest> Queue, long Adds, long Retries)> _seenQueues = new();
     private HashSet<(string Department, string Namespace, string Name)> _connectorKeys = new();
+    private HashSet<(string Department, string Namespace, string Name)> _throughputKeys = new();
     private HashSet<(string Department, string Quota, string Resource)> _quotaKeys = new();
     private HashSet<string> _queueNames = new();
     private readonly MeterBridge _bridge;
@@ -42,6 +45,7 @@ public sealed class OperatorMetrics : IDisposable
     private readonly Gauge _queueDepth, _queueLongest, _queueUnfinished, _leader;
     private readonly Counter _queueAdds, _queueRetries;
     private readonly Gauge _state, _failedTasks, _autoRestarts, _quotaHard, _quotaUsed;
+    private readonly Gauge? _sent, _received, _dlq;
 
     public OperatorMetrics(MetricsSources sources, TimeSpan? circuitBreakDuration = null, bool withProcessMetrics = true)
     {
@@ -72,6 +76,13 @@ public sealed class OperatorMetrics : IDisposable
         _quotaHard = f.CreateGauge(MetricNames.QuotaHard, "Hard limit of a ConnectorQuota, by department and resource.", "department", "quota", "resource");
         _quotaUsed = f.CreateGauge(MetricNames.QuotaUsed, "Usage counted against a ConnectorQuota, by department and resource.", "department", "quota", "resource");
 
+        if (sources.Throughput != null)
+        {
+            _sent = f.CreateGauge(MetricNames.ConnectorSentRecords, "Records the connector sent in the last complete minute (Confluent Metrics API io.confluent.kafka.connect/sent_records; leader only).", "department", "namespace", "name");
+            _received = f.CreateGauge(MetricNames.ConnectorReceivedRecords, "Records the connector received in the last complete minute (io.confluent.kafka.connect/received_records; leader only).", "department", "namespace", "name");
+            _dlq = f.CreateGauge(MetricNames.ConnectorDeadLetterQueueRecords, "Records the connector wrote to its dead-letter queue in the last complete minute (io.confluent.kafka.connect/dead_letter_queue_records; leader only).", "department", "namespace", "name");
+        }
+
         _bridge = new MeterBridge(f, circuitBreakDuration ?? TimeSpan.FromSeconds(15));
         Registry.AddBeforeCollectCallback(Refresh);
     }
@@ -84,6 +95,7 @@ public sealed class OperatorMetrics : IDisposable
             _leader.Set(_sources.IsLeader() ? 1 : 0);
             RefreshQueues();
             RefreshConnectors();
+            RefreshThroughput();
             RefreshQuotas();
             _bridge.Refresh();
         }
@@ -130,6 +142,28 @@ public sealed class OperatorMetrics : IDisposable
         }
         foreach (var (d, ns, n) in _connectorKeys.Except(keys)) ForgetConnector(d, ns, n);
         _connectorKeys = keys;
+    }
+
+    /// <summary>Throughput series for connectors that have values (the leader's poller); others (deleted, not yet queried) lose theirs.</summary>
+    private void RefreshThroughput()
+    {
+        if (_sources.Throughput is not { } throughput || _sent is null || _received is null || _dlq is null) return;
+        var keys = new HashSet<(string, string, string)>();
+        foreach (var s in ConnectorSeries.From(_sources.Connectors(), _sources.DepartmentOfNamespace))
+        {
+            if (s.ConnectorId is not { Length: > 0 } id || throughput(id) is not { } t) continue;
+            if (!keys.Add((s.Department, s.Namespace, s.Name))) continue;
+            _sent.WithLabels(s.Department, s.Namespace, s.Name).Set(t.Sent);
+            _received.WithLabels(s.Department, s.Namespace, s.Name).Set(t.Received);
+            _dlq.WithLabels(s.Department, s.Namespace, s.Name).Set(t.DeadLetterQueue);
+        }
+        foreach (var (d, ns, n) in _throughputKeys.Except(keys))
+        {
+            _sent.RemoveLabelled(d, ns, n);
+            _received.RemoveLabelled(d, ns, n);
+            _dlq.RemoveLabelled(d, ns, n);
+        }
+        _throughputKeys = keys;
     }
 
     /// <summary>Removes every series of one connector (it was deleted, or moved to another department).</summary>
@@ -184,6 +218,9 @@ public sealed class OperatorMetrics : IDisposable
 /// <summary>The values of one connector's series.</summary>
 public sealed record ConnectorSeries(string Department, string Namespace, string Name, string State, int FailedTasks, int AutoRestarts)
 {
+    /// <summary>The Confluent id (<c>lcc-…</c>) from status, which the throughput values are keyed by; not a label.</summary>
+    public string? ConnectorId { get; init; }
+
     /// <summary>Maps a remote state onto the fixed set; anything else (none yet, NONE, DELETED, unknown) is UNKNOWN.</summary>
     public static string NormalizeState(string? state)
         => state != null && MetricNames.ConnectorStates.Contains(state, StringComparer.Ordinal) ? state : "UNKNOWN";
@@ -196,7 +233,7 @@ public sealed record ConnectorSeries(string Department, string Namespace, string
             var department = c.Status?.Department ?? departmentOfNamespace(ns) ?? "";
             yield return new ConnectorSeries(department, ns, c.Metadata.Name, NormalizeState(c.Status?.ConnectorState),
                 c.Status?.Tasks.Count(t => FailedTaskStates.Contains(t.State)) ?? 0,
-                c.Status?.AutoRestart?.Count ?? 0);
+                c.Status?.AutoRestart?.Count ?? 0) { ConnectorId = c.Status?.ConnectorId };
         }
     }
 }
