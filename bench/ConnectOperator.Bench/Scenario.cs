@@ -21,6 +21,9 @@ public sealed class Scenario : IAsyncDisposable
     private const int Parallelism = 4;
     private const string OperatorNamespace = "connect-operator-system";
 
+    /// <summary>Extra environment for the operator process (e.g. GC knobs while tuning memory): <c>--operator-env K=V,K=V</c>.</summary>
+    public static Dictionary<string, string> ExtraOperatorEnv { get; } = new();
+
     private readonly int _n, _departments, _clusters;
     private readonly TestCluster _kube;
     private readonly KubeApiClient _api;
@@ -102,6 +105,7 @@ public sealed class Scenario : IAsyncDisposable
             psi.ArgumentList.Add(a);
         psi.Environment["KUBECONFIG"] = _kube.KubeconfigPath;
         psi.Environment["DOTNET_gcServer"] = "0";
+        foreach (var kv in ExtraOperatorEnv) psi.Environment[kv.Key] = kv.Value;
         var sw = Stopwatch.StartNew();
         _operator = Process.Start(psi)!;
         _operator.OutputDataReceived += (_, _) => { };
