@@ -19,6 +19,7 @@ var runs = int.Parse(Arg("--runs", "3"), CultureInfo.InvariantCulture);
 var departments = int.Parse(Arg("--departments", "20"), CultureInfo.InvariantCulture);
 var clusters = int.Parse(Arg("--clusters", "2"), CultureInfo.InvariantCulture);
 var output = Arg("--out", "");
+if (Arg("--gcdump", "") is { Length: > 0 } gcdump) Scenario.GcDumpPath = gcdump;
 foreach (var kv in Arg("--operator-env", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
     Scenario.ExtraOperatorEnv[kv.Split('=', 2)[0]] = kv.Split('=', 2)[1];
 

@@ -24,6 +24,9 @@ public sealed class Scenario : IAsyncDisposable
     /// <summary>Extra environment for the operator process (e.g. GC knobs while tuning memory): <c>--operator-env K=V,K=V</c>.</summary>
     public static Dictionary<string, string> ExtraOperatorEnv { get; } = new();
 
+    /// <summary><c>--gcdump path</c>: also collect a heap dump of the operator after convergence.</summary>
+    public static string? GcDumpPath { get; set; }
+
     private readonly int _n, _departments, _clusters;
     private readonly TestCluster _kube;
     private readonly KubeApiClient _api;
@@ -202,6 +205,12 @@ public sealed class Scenario : IAsyncDisposable
         var steadyWrites = steady.Count(c => c.Method != "GET");
         var (_, peak) = Rss();
         var heap = await ManagedHeapMbAsync();
+        if (GcDumpPath is { } dump)
+        {
+            // Where the heap goes, for tuning: dotnet-gcdump (a global tool) writes the live object graph.
+            var (code, output) = await TestCluster.RunAsync("dotnet-gcdump", new[] { "collect", "-p", _operator!.Id.ToString(CultureInfo.InvariantCulture), "-o", dump }, timeout: TimeSpan.FromMinutes(5));
+            Console.Error.WriteLine($"bench: gcdump {dump} ({code}) {output.Trim()}");
+        }
 
         // Calls per connector on update and delete, on a sample of ten.
         var sample = Enumerable.Range(0, Math.Min(10, _n)).ToList();

@@ -6,7 +6,8 @@ namespace ConnectOperator.Controllers.ManagedConnectors;
 
 /// <summary>
 /// The config the operator sends to Confluent for one ManagedConnector: the user's config and secret values, plus
-/// the keys the operator owns (name, class, tasks, Kafka auth from the Department).
+/// the keys the operator owns (name, class, tasks, Kafka auth from the Department). Built from Secret versions only:
+/// the values are read when a write needs them (<see cref="WithSecretValues"/>), so the cache never holds them.
 /// </summary>
 public sealed class EffectiveConfig
 {
@@ -14,22 +15,22 @@ public sealed class EffectiveConfig
     public const string ServiceAccountKey = "kafka.service.account.id";
     public const string ServiceAccountMode = "SERVICE_ACCOUNT";
 
-    private EffectiveConfig(string remoteName, IReadOnlyDictionary<string, string> config, IReadOnlyDictionary<string, string> plainConfig, string hash)
+    private EffectiveConfig(string remoteName, IReadOnlyDictionary<string, string> plainConfig, IReadOnlyCollection<string> secretKeys, string hash)
     {
         RemoteName = remoteName;
-        Config = config;
         PlainConfig = plainConfig;
+        SecretKeys = secretKeys;
         Hash = hash;
     }
 
     /// <summary>The connector's name in Confluent.</summary>
     public string RemoteName { get; }
 
-    /// <summary>Everything sent with PUT config, secret values included. Never log it; use <see cref="PlainConfig"/>.</summary>
-    public IReadOnlyDictionary<string, string> Config { get; }
-
     /// <summary>The part without secret values: what a drift check compares, since Confluent masks secrets on read.</summary>
     public IReadOnlyDictionary<string, string> PlainConfig { get; }
+
+    /// <summary>The spec.secretConfig keys (reserved keys excluded), whose values come from Secrets.</summary>
+    public IReadOnlyCollection<string> SecretKeys { get; }
 
     /// <summary>Changes whenever the config or a referenced Secret changes; holds no secret material.</summary>
     public string Hash { get; }
@@ -41,9 +42,8 @@ public sealed class EffectiveConfig
     public static string RemoteNameFor(V1Alpha1Department department, string @namespace, string name)
         => $"{(string.IsNullOrEmpty(department.Spec.ConnectorNamePrefix) ? department.Metadata.Name : department.Spec.ConnectorNamePrefix)}.{@namespace}.{name}";
 
-    /// <param name="secrets">The value of each secretConfig key, and a version of its source Secret (e.g. uid and resourceVersion).</param>
-    public static EffectiveConfig Build(V1Alpha1ManagedConnector connector, V1Alpha1Department department,
-        IReadOnlyDictionary<string, (string Value, string SourceVersion)> secrets)
+    /// <param name="secretVersions">Per secretConfig key, a version of its source Secret (e.g. uid and resourceVersion).</param>
+    public static EffectiveConfig Build(V1Alpha1ManagedConnector connector, V1Alpha1Department department, IReadOnlyDictionary<string, string> secretVersions)
     {
         var name = RemoteNameFor(department, connector.Metadata.NamespaceProperty, connector.Metadata.Name);
         var plain = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -55,17 +55,27 @@ public sealed class EffectiveConfig
         plain[AuthModeKey] = ServiceAccountMode;
         plain[ServiceAccountKey] = department.Spec.Confluent.ServiceAccountId;
 
-        var all = new SortedDictionary<string, string>(plain, StringComparer.Ordinal);
         var hash = new StringBuilder();
         foreach (var (k, v) in plain) hash.Append(k).Append('=').Append(v).Append('\n');
-        foreach (var (k, (value, version)) in secrets.OrderBy(s => s.Key, StringComparer.Ordinal))
+        var secretKeys = new List<string>();
+        foreach (var (k, version) in secretVersions.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
             if (ConnectApi.ReservedConfigKeys.Contains(k)) continue;
-            all[k] = value;
+            secretKeys.Add(k);
             // The version of the Secret, not its value: the hash must not let anyone brute-force a short password.
             hash.Append("secret:").Append(k).Append('@').Append(version).Append('\n');
         }
         var digest = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(hash.ToString()))).ToLowerInvariant();
-        return new EffectiveConfig(name, all, plain, "sha256:" + digest[..32]);
+        return new EffectiveConfig(name, plain, secretKeys, "sha256:" + digest[..32]);
+    }
+
+    /// <summary>Everything sent with a create or PUT config, secret values included. Never log it.</summary>
+    public IReadOnlyDictionary<string, string> WithSecretValues(IReadOnlyDictionary<string, string> secretValues)
+    {
+        var all = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in PlainConfig) all[k] = v;
+        foreach (var k in SecretKeys)
+            all[k] = secretValues.TryGetValue(k, out var v) ? v : throw new InvalidOperationException($"no value for spec.secretConfig[{k}]");
+        return all;
     }
 }

@@ -111,15 +111,19 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         if (credentials is null)
             return await StallAsync(mc, department.Metadata.Name, "CredentialsNotFound", credentialsError!, ct);
 
-        var (secretValues, secretError) = ResolveSecretConfig(mc);
-        if (secretValues is null)
+        var (secretVersions, secretError) = ResolveSecretConfig(mc);
+        if (secretVersions is null)
             return await StallAsync(mc, department.Metadata.Name, "SecretNotFound", secretError!, ct);
 
-        var config = EffectiveConfig.Build(mc, department, secretValues);
+        var config = EffectiveConfig.Build(mc, department, secretVersions);
         var target = new PollTarget(new ClusterRef(department.Spec.Confluent.EnvironmentId, department.Spec.Confluent.KafkaClusterId), credentials);
         try
         {
-            return await SyncAsync(mc, department, config, target, secretValues.Keys.ToList(), ct);
+            return await SyncAsync(mc, department, config, target, ct);
+        }
+        catch (SecretUnavailableException e)
+        {
+            return await StallAsync(mc, department.Metadata.Name, "SecretNotFound", e.Message, ct);
         }
         catch (ConfluentApiException e) when (e.IsBadRequest)
         {
@@ -141,8 +145,9 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
     }
 
     private async Task<ReconcileResult> SyncAsync(V1Alpha1ManagedConnector mc, V1Alpha1Department department, EffectiveConfig config, PollTarget target,
-        IReadOnlyCollection<string> secretKeys, CancellationToken ct)
+        CancellationToken ct)
     {
+        var secretKeys = config.SecretKeys;
         var client = _clients.Create(target.Credentials);
         var name = config.RemoteName;
         var remote = (await _poller.GetAsync(target, ct)).Connectors.GetValueOrDefault(name);
@@ -189,7 +194,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 // connector that appeared since. 409 means someone else's connector holds the name.
                 try
                 {
-                    await client.CreateConnectorAsync(target.Cluster, name, config.Config, ct);
+                    await client.CreateConnectorAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
                 }
                 catch (ConfluentConflictException) when (!adopt)
                 {
@@ -200,13 +205,13 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 }
                 catch (ConfluentConflictException)
                 {
-                    await client.PutConfigAsync(target.Cluster, name, config.Config, ct);
+                    await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
                 }
             }
             else
             {
                 // Ours (intent recorded): an earlier pass may have created it already, so use the idempotent PUT.
-                await client.PutConfigAsync(target.Cluster, name, config.Config, ct);
+                await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
             }
             _poller.RecordWrite(target, name, config.PlainConfig, ConnectorStates.Provisioning);
             events.Add(new PendingEvent(EventRecorder.Normal, "Created", $"created connector {name} ({mc.Spec.ConnectorClass}, {mc.Spec.TasksMax} task(s)) in {target.Cluster}"));
@@ -218,7 +223,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             var specChanged = status.ConfigHash != config.Hash;
             if (drift.HasDrift || specChanged)
             {
-                await client.PutConfigAsync(target.Cluster, name, config.Config, ct);
+                await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
                 _poller.RecordWrite(target, name, config.PlainConfig);
                 wrote = true;
                 if (!specChanged)
@@ -353,22 +358,48 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         return ReconcileResult.Done;
     }
 
-    /// <summary>Values of spec.secretConfig, read only from Secrets in the connector's own namespace.</summary>
-    private (IReadOnlyDictionary<string, (string Value, string SourceVersion)>? Values, string? Error) ResolveSecretConfig(V1Alpha1ManagedConnector mc)
+    /// <summary>
+    /// Versions of the Secrets behind spec.secretConfig, from the cache, which keeps Secret keys but not values. Only
+    /// Secrets in the connector's own namespace are ever read: a connector can never reach another department's.
+    /// </summary>
+    private (IReadOnlyDictionary<string, string>? Versions, string? Error) ResolveSecretConfig(V1Alpha1ManagedConnector mc)
     {
-        var values = new Dictionary<string, (string, string)>(StringComparer.Ordinal);
+        var versions = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in mc.Spec.SecretConfig)
         {
             var secret = _secrets.Store.Get(mc.Metadata.NamespaceProperty, entry.SecretKeyRef.Name);
             if (secret is null)
-                return (null, $"spec.secretConfig[{entry.Key}]: Secret {mc.Metadata.NamespaceProperty}/{entry.SecretKeyRef.Name} does not exist; create it in the connector's namespace");
-            var value = CredentialsResolver.Value(secret, entry.SecretKeyRef.Key);
-            if (value is null)
-                return (null, $"spec.secretConfig[{entry.Key}]: Secret {mc.Metadata.NamespaceProperty}/{entry.SecretKeyRef.Name} has no key {entry.SecretKeyRef.Key}; add it or fix secretKeyRef.key");
-            values[entry.Key] = (value, $"{secret.Metadata.Uid}/{secret.Metadata.ResourceVersion}");
+                return (null, SecretMissing(mc, entry));
+            if (secret.Data?.ContainsKey(entry.SecretKeyRef.Key) != true && secret.StringData?.ContainsKey(entry.SecretKeyRef.Key) != true)
+                return (null, KeyMissing(mc, entry));
+            versions[entry.Key] = $"{secret.Metadata.Uid}/{secret.Metadata.ResourceVersion}";
         }
-        return (values, null);
+        return (versions, null);
     }
+
+    /// <summary>The config to send, with secret values read from the API server now: only writes need them.</summary>
+    private async Task<IReadOnlyDictionary<string, string>> RequestConfigAsync(V1Alpha1ManagedConnector mc, EffectiveConfig config, CancellationToken ct)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var secrets = new Dictionary<string, V1Secret?>(StringComparer.Ordinal);
+        foreach (var entry in mc.Spec.SecretConfig.Where(e => config.SecretKeys.Contains(e.Key)))
+        {
+            if (!secrets.TryGetValue(entry.SecretKeyRef.Name, out var secret))
+                secrets[entry.SecretKeyRef.Name] = secret = await _api.TryGetAsync<V1Secret>(ResourceKind.Secret, mc.Metadata.NamespaceProperty, entry.SecretKeyRef.Name, ct);
+            if (secret is null) throw new SecretUnavailableException(SecretMissing(mc, entry));
+            values[entry.Key] = CredentialsResolver.Value(secret, entry.SecretKeyRef.Key) ?? throw new SecretUnavailableException(KeyMissing(mc, entry));
+        }
+        return config.WithSecretValues(values);
+    }
+
+    private static string SecretMissing(V1Alpha1ManagedConnector mc, V1Alpha1SecretConfigEntry entry)
+        => $"spec.secretConfig[{entry.Key}]: Secret {mc.Metadata.NamespaceProperty}/{entry.SecretKeyRef.Name} does not exist; create it in the connector's namespace";
+
+    private static string KeyMissing(V1Alpha1ManagedConnector mc, V1Alpha1SecretConfigEntry entry)
+        => $"spec.secretConfig[{entry.Key}]: Secret {mc.Metadata.NamespaceProperty}/{entry.SecretKeyRef.Name} has no key {entry.SecretKeyRef.Key}; add it or fix secretKeyRef.key";
+
+    /// <summary>A referenced Secret or key vanished between the cache check and the read: a person must fix it.</summary>
+    private sealed class SecretUnavailableException(string message) : Exception(message);
 
     private async Task<ReconcileResult> StallAsync(V1Alpha1ManagedConnector mc, string? department, string reason, string message, CancellationToken ct)
     {

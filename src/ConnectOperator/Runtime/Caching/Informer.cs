@@ -21,6 +21,13 @@ public sealed class InformerOptions
     public int? WatchTimeoutSeconds { get; set; }
 
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Trims an object before it is cached (client-go's TransformFunc), to keep memory flat at scale: e.g. drop
+    /// Secret values the operator reads on demand. managedFields are always dropped: the operator never reads them,
+    /// and they are often the largest part of an object.
+    /// </summary>
+    public Action<IKubernetesObject<V1ObjectMeta>>? Transform { get; set; }
 }
 
 /// <summary>Handlers run synchronously on the informer loop, in event order; keep them short (enqueue a key). Objects are the cached instances: read-only.</summary>
@@ -176,8 +183,16 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
         return WatchOutcome.Ended;
     }
 
+    private T Trim(T obj)
+    {
+        if (obj.Metadata != null) obj.Metadata.ManagedFields = null;
+        _opts.Transform?.Invoke(obj);
+        return obj;
+    }
+
     private void Apply(WatchEventType type, T obj)
     {
+        Trim(obj);
         lock (_dispatch)
         {
             if (type == WatchEventType.Deleted)
@@ -204,6 +219,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var obj in items)
             {
+                Trim(obj);
                 seen.Add(Indexer<T>.KeyOf(obj));
                 var old = Store.Upsert(obj);
                 if (old == null) Emit(h => h.OnAdd?.Invoke(obj));

@@ -18,14 +18,14 @@ public class EffectiveConfigTests
         Spec = new V1Alpha1ManagedConnectorSpec { ConnectorClass = "DatagenSource", TasksMax = 3, Config = config.ToDictionary(c => c.Item1, c => c.Item2) },
     };
 
-    private static readonly IReadOnlyDictionary<string, (string, string)> NoSecrets = new Dictionary<string, (string, string)>();
+    private static readonly IReadOnlyDictionary<string, string> NoSecrets = new Dictionary<string, string>();
 
     [Test]
     public void Injects_the_keys_the_operator_owns()
     {
         var ec = EffectiveConfig.Build(Mc(config: ("kafka.topic", "finance.orders")), Dept(), NoSecrets);
         Assert.That(ec.RemoteName, Is.EqualTo("fin.payments.orders"));
-        Assert.That(ec.Config, Is.EquivalentTo(new Dictionary<string, string>
+        Assert.That(ec.PlainConfig, Is.EquivalentTo(new Dictionary<string, string>
         {
             ["kafka.topic"] = "finance.orders", ["name"] = "fin.payments.orders", ["connector.class"] = "DatagenSource", ["tasks.max"] = "3",
             ["kafka.auth.mode"] = "SERVICE_ACCOUNT", ["kafka.service.account.id"] = "sa-123",
@@ -36,9 +36,10 @@ public class EffectiveConfigTests
     public void Reserved_keys_from_the_user_never_override_injected_ones()
     {
         var ec = EffectiveConfig.Build(Mc("payments", "orders", ("kafka.service.account.id", "sa-other"), ("kafka.api.key", "x")), Dept(),
-            new Dictionary<string, (string, string)> { ["kafka.api.secret"] = ("s", "v1") });
-        Assert.That(ec.Config["kafka.service.account.id"], Is.EqualTo("sa-123"));
-        Assert.That(ec.Config.ContainsKey("kafka.api.key") || ec.Config.ContainsKey("kafka.api.secret"), Is.False);
+            new Dictionary<string, string> { ["kafka.api.secret"] = "v1" });
+        var sent = ec.WithSecretValues(new Dictionary<string, string> { ["kafka.api.secret"] = "s" });
+        Assert.That(sent["kafka.service.account.id"], Is.EqualTo("sa-123"));
+        Assert.That(sent.ContainsKey("kafka.api.key") || sent.ContainsKey("kafka.api.secret"), Is.False);
     }
 
     [Test]
@@ -53,11 +54,13 @@ public class EffectiveConfigTests
     public void Secrets_are_in_the_config_but_not_in_the_plain_config_or_the_hash()
     {
         const string canary = "canary-P@ssw0rd-7731";
-        var ec = EffectiveConfig.Build(Mc(), Dept(), new Dictionary<string, (string, string)> { ["database.password"] = (canary, "uid1/42") });
-        Assert.That(ec.Config["database.password"], Is.EqualTo(canary));
+        var ec = EffectiveConfig.Build(Mc(), Dept(), new Dictionary<string, string> { ["database.password"] = "uid1/42" });
+        Assert.That(ec.WithSecretValues(new Dictionary<string, string> { ["database.password"] = canary })["database.password"], Is.EqualTo(canary));
         Assert.That(ec.PlainConfig.ContainsKey("database.password"), Is.False);
+        Assert.That(ec.SecretKeys, Is.EqualTo(new[] { "database.password" }));
         Assert.That(ec.Hash, Does.Not.Contain(canary));
-        var sameValueOtherVersion = EffectiveConfig.Build(Mc(), Dept(), new Dictionary<string, (string, string)> { ["database.password"] = (canary, "uid1/43") });
+        Assert.Throws<InvalidOperationException>(() => ec.WithSecretValues(new Dictionary<string, string>()), "a write never goes out with a secret missing");
+        var sameValueOtherVersion = EffectiveConfig.Build(Mc(), Dept(), new Dictionary<string, string> { ["database.password"] = "uid1/43" });
         Assert.That(sameValueOtherVersion.Hash, Is.Not.EqualTo(ec.Hash), "a rotated Secret must change the hash");
     }
 
