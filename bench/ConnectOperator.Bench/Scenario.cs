@@ -141,11 +141,12 @@ public sealed class Scenario : IAsyncDisposable
         _operator = null;
     }
 
-    private (double RssMb, double PeakMb) Rss()
+    /// <summary>Peak RSS, and the private (anonymous) part now: RSS also counts the runtime's mapped DLLs, shared between processes.</summary>
+    private (double AnonMb, double PeakMb) Rss()
     {
         var status = File.ReadAllLines($"/proc/{_operator!.Id}/status");
         double Kb(string key) => double.Parse(status.First(l => l.StartsWith(key)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-        return (Kb("VmRSS") / 1024, Kb("VmHWM") / 1024);
+        return (Kb("RssAnon") / 1024, Kb("VmHWM") / 1024);
     }
 
     private async Task<double> ManagedHeapMbAsync()
@@ -191,7 +192,7 @@ public sealed class Scenario : IAsyncDisposable
         while (await CountReadyAsync() < _n)
         {
             if (sw.Elapsed > TimeSpan.FromMinutes(30)) throw new TimeoutException($"not converged after 30 min ({await CountReadyAsync()}/{_n})");
-            await Task.Delay(500);
+            await Task.Delay(_n > 2000 ? 3000 : 500);   // listing 10,000 objects is itself load: count less often
         }
         var convergence = sw.Elapsed;
         var createCalls = _state.Calls.Skip(callsBefore).Count(c => c.Method is "POST" or "PUT");
@@ -203,8 +204,13 @@ public sealed class Scenario : IAsyncDisposable
         var steady = _state.Calls.Skip(steadyStart).ToList();
         var lists = steady.Count(c => c.Method == "GET" && c.Route == "connectors?expand");
         var steadyWrites = steady.Count(c => c.Method != "GET");
-        var (_, peak) = Rss();
+        var (anon, peak) = Rss();
         var heap = await ManagedHeapMbAsync();
+        if (Environment.GetEnvironmentVariable("BENCH_HOLD_SECONDS") is { } hold)
+        {
+            Console.Error.WriteLine($"bench: holding the operator (pid {_operator!.Id}) for {hold} s");
+            await Task.Delay(TimeSpan.FromSeconds(int.Parse(hold, CultureInfo.InvariantCulture)));
+        }
         if (GcDumpPath is { } dump)
         {
             // Where the heap goes, for tuning: dotnet-gcdump (a global tool) writes the live object graph.
@@ -239,7 +245,7 @@ public sealed class Scenario : IAsyncDisposable
         var floor = sw.Elapsed * _n / Math.Max(1, all.Count);
 
         return new RunResult(_n, _departments, _clusters, convergence, floor, lists / 3.0 / _clusters, steadyWrites,
-            createCalls / (double)_n, updateCalls, deleteCalls, peak, heap, startup);
+            createCalls / (double)_n, updateCalls, deleteCalls, peak, anon, heap, startup);
     }
 
     private static async Task WaitAsync(Func<bool> condition)
