@@ -110,17 +110,16 @@ public sealed class OperatorHarness : IAsyncDisposable
         public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
     }
 
-    /// <summary>Starts one operator instance in-process (leader election on, short timings).</summary>
-    public async Task<OperatorInstance> StartOperatorAsync(string? identity = null, params string[] extraArgs)
+    /// <summary>The command-line settings of an operator instance for this harness (leader election on, short timings).</summary>
+    public string[] OperatorArgs(string identity, int metricsPort, params string[] extraArgs)
     {
-        identity ??= "op-" + Guid.NewGuid().ToString("N")[..6];
-        var args = new[]
+        return new[]
         {
             $"--Operator:Namespace={OperatorNamespace}",
             $"--Operator:ConfluentBaseUrl={EmulatorUrl}",
             "--Operator:PollInterval=00:00:01",
             "--Operator:Workers=4",
-            $"--Operator:MetricsPort={TestCluster.FreePort()}",
+            $"--Operator:MetricsPort={metricsPort}",
             "--Operator:WebhookPort=0",
             "--Operator:BindAddress=127.0.0.1",
             "--Operator:AutoRestartBackoffUnit=00:00:00.200",
@@ -138,6 +137,13 @@ public sealed class OperatorHarness : IAsyncDisposable
             "--Confluent:RateLimitBurst=200",
             "--Confluent:BreakerMinimumThroughput=1000",
         }.Concat(extraArgs).ToArray();
+    }
+
+    /// <summary>Starts one operator instance in-process (leader election on, short timings).</summary>
+    public async Task<OperatorInstance> StartOperatorAsync(string? identity = null, params string[] extraArgs)
+    {
+        identity ??= "op-" + Guid.NewGuid().ToString("N")[..6];
+        var args = OperatorArgs(identity, TestCluster.FreePort(), extraArgs);
         var app = OperatorHost.Build(args, Kube.Config, logSink: new CapturingSink(LogLines));
         await app.StartAsync();
         var instance = new OperatorInstance(app, identity);

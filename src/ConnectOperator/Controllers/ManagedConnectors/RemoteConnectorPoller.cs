@@ -89,6 +89,9 @@ public sealed class RemoteConnectorPoller
                 };
             }
             entry.Snapshot = snap with { Connectors = connectors };
+            // Forget what the last poll saw of it: the next poll must report it as changed even if Confluent's view
+            // did not move (e.g. it was RUNNING before our PUT), or its reconciler would keep our guessed state.
+            entry.Fingerprints.Remove(name);
         }
         RequestRefresh(target);
     }

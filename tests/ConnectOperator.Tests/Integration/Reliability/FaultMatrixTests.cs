@@ -129,6 +129,55 @@ public class FaultMatrixTests
         Invariants.Report("S3", sw, h, $"n={n} kills={Sizes.Kills} killsWithPostInFlight={killsWithPostInFlight} POST409={h.State.CountCalls("POST", "connectors", 409)} quiet(w={w},r={r})");
     }
 
+    /// <summary>
+    /// The same, with the real binary as a child process killed by SIGKILL (no graceful shutdown, no lease release,
+    /// requests cut mid-flight), restarted under the same identity as a pod's container restart would be.
+    /// </summary>
+    [Test]
+    public async Task S3b_operator_process_SIGKILLed_repeatedly_leaves_exactly_one_remote_each()
+    {
+        var sw = Stopwatch.StartNew();
+        await using var h = await OperatorHarness.StartAsync("rel-sigkill");
+        var binary = Path.Combine(AppContext.BaseDirectory, "connect-operator");
+        Assert.That(File.Exists(binary), Is.True, $"the operator binary is copied next to the tests: {binary}");
+        var n = Sizes.KillConnectors;
+        h.State.SetLatency(new LatencyFault { Milliseconds = 400 });
+        await Invariants.CreateManyAsync(h, "s", n);
+        var rnd = new Random(9);
+        var killsWithPostInFlight = 0;
+        for (var kill = 0; kill <= Sizes.Kills; kill++)
+        {
+            var port = TestCluster.FreePort();
+            var psi = new ProcessStartInfo(binary) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add("run");
+            foreach (var a in h.OperatorArgs("op-sigkill", port)) psi.ArgumentList.Add(a);
+            psi.Environment["KUBECONFIG"] = h.Kube.KubeconfigPath;
+            using var process = Process.Start(psi)!;
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            if (kill == Sizes.Kills)
+            {
+                // The last start runs to the end: everything must converge under it.
+                try
+                {
+                    h.State.SetLatency(null);
+                    var live = await Invariants.AssertConvergedAsync(h);
+                    Assert.That(live.Count(m => OperatorHarness.IsReady(m)), Is.EqualTo(n), "all Ready, none Stalled NameConflict");
+                    Assert.That(Invariants.RemoteNames(h), Has.Count.EqualTo(n), "exactly one remote connector per ManagedConnector");
+                }
+                finally { process.Kill(entireProcessTree: true); await process.WaitForExitAsync(); }
+                break;
+            }
+            await Task.Delay(rnd.Next(1500, 4000));
+            if (h.State.Calls.Any(c => c.Method == "POST" && c.RespondedAt == null)) killsWithPostInFlight++;
+            process.Kill(entireProcessTree: true);   // SIGKILL
+            await process.WaitForExitAsync();
+        }
+        Invariants.Report("S3b", sw, h, $"n={n} kills={Sizes.Kills} killsWithPostInFlight={killsWithPostInFlight} POST409={h.State.CountCalls("POST", "connectors", 409)}");
+    }
+
     // ------------------------------------------------------------------------------------------------ 4. leader failover
 
     [Test]
