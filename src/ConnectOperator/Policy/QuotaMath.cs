@@ -43,30 +43,51 @@ public static class QuotaMath
     }
 
     /// <summary>
-    /// Which of a department's connectors are over quota, deterministically: connectors that already exist remotely
-    /// keep their place (lowering a quota never tears down running connectors), then the oldest by
-    /// creationTimestamp, then by namespace/name. Each connector that fits is charged; one that does not is over
-    /// and is skipped, so concurrent creates that slipped past the webhook can never exceed a limit.
+    /// Which of a department's connectors are over quota, deterministically. Connectors running remotely
+    /// (<paramref name="appliedTasks"/>: key → the tasks.max Confluent runs) are charged first at that size: a lowered
+    /// quota never tears one down. Growing one is then judged as an update (only the increase is charged). Then the
+    /// rest, oldest by creationTimestamp, then by namespace/name: each that fits is charged; one that does not is over
+    /// and skipped, so concurrent creates that slipped past the webhook can never exceed a limit.
     /// </summary>
-    public static IReadOnlyDictionary<string, Violation> OverQuota(IEnumerable<ConnectorCandidate> connectors, IReadOnlyCollection<QuotaLimits> quotas, ISet<string>? existingRemotely = null)
+    public static IReadOnlyDictionary<string, Violation> OverQuota(IEnumerable<ConnectorCandidate> connectors, IReadOnlyCollection<QuotaLimits> quotas,
+        IReadOnlyDictionary<string, int>? appliedTasks = null)
     {
         var over = new Dictionary<string, Violation>(StringComparer.Ordinal);
         if (quotas.Count == 0) return over;
-        var ordered = connectors
-            .OrderBy(c => existingRemotely?.Contains(c.Key) == true ? 0 : 1)
-            .ThenBy(c => c.CreationTimestamp ?? DateTimeOffset.MaxValue)
-            .ThenBy(c => c.Key, StringComparer.Ordinal);
+        appliedTasks ??= new Dictionary<string, int>();
+        var all = connectors.OrderBy(c => c.CreationTimestamp ?? DateTimeOffset.MaxValue).ThenBy(c => c.Key, StringComparer.Ordinal).ToList();
+        var running = all.Where(c => appliedTasks.ContainsKey(c.Key)).ToList();
+
         var used = QuotaUsage.Zero;
-        foreach (var c in ordered)
+        foreach (var c in running)
         {
-            // A connector already running remotely is charged but never judged: like ResourceQuota, a lowered limit
-            // holds back new connectors and never tears down running ones.
-            var violation = existingRemotely?.Contains(c.Key) == true ? null : quotas.SelectMany(q => CheckAdmission(q, used, null, c)).FirstOrDefault();
+            var a = appliedTasks[c.Key];
+            used = new QuotaUsage(used.Connectors + 1, used.Tasks + a, Math.Max(used.TasksPerConnector, a));
+        }
+        foreach (var c in running)
+        {
+            var runningSize = c with { TasksMax = appliedTasks[c.Key] };
+            if (c.TasksMax <= runningSize.TasksMax)
+            {
+                used = used with { Tasks = used.Tasks - runningSize.TasksMax + c.TasksMax };   // shrinking always fits
+                continue;
+            }
+            var violation = quotas.SelectMany(q => CheckAdmission(q, used, runningSize, c)).FirstOrDefault();
+            if (violation != null)
+            {
+                over[c.Key] = violation with { Message = violation.Message + "; the running connector keeps its current size until then" };
+                continue;
+            }
+            used = new QuotaUsage(used.Connectors, used.Tasks - runningSize.TasksMax + c.TasksMax, Math.Max(used.TasksPerConnector, c.TasksMax));
+        }
+        foreach (var c in all.Where(c => !appliedTasks.ContainsKey(c.Key)))
+        {
+            var violation = quotas.SelectMany(q => CheckAdmission(q, used, null, c)).FirstOrDefault();
             if (violation != null)
             {
                 over[c.Key] = violation with
                 {
-                    Message = violation.Message + $"; this connector is not created until the department is back within quota (older connectors take precedence)",
+                    Message = violation.Message + "; this connector is not created until the department is back within quota (older connectors take precedence)",
                 };
                 continue;
             }

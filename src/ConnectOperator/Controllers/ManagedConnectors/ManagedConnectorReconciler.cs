@@ -100,23 +100,33 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         if (violations.Count > 0)
             return await StallAsync(mc, department.Metadata.Name, ViolationReasons.PolicyViolation, string.Join("; ", violations.Select(v => v.Message)), ct);
 
-        // Webhooks can race (two replicas, or a create admitted while the cache lagged): decide over-quota again here,
-        // the same way on every pass, so that the number of remote connectors can never exceed the quota.
-        var established = _tenants.ConnectorsOf(department).Where(c => c.Status?.ConnectorName != null).Select(c => TenantDirectory.ToCandidate(c).Key).ToHashSet();
-        var over = QuotaMath.OverQuota(_tenants.ConnectorsOf(department).Select(TenantDirectory.ToCandidate), _tenants.LimitsOf(department.Metadata.Name), established);
-        if (over.TryGetValue($"{mc.Metadata.NamespaceProperty}/{mc.Metadata.Name}", out var quotaViolation))
-            return await StallAsync(mc, department.Metadata.Name, ViolationReasons.QuotaExceeded, quotaViolation.Message, ct);
-
         var (credentials, credentialsError) = _credentials.Resolve(department);
         if (credentials is null)
             return await StallAsync(mc, department.Metadata.Name, "CredentialsNotFound", credentialsError!, ct);
+        var target = new PollTarget(new ClusterRef(department.Spec.Confluent.EnvironmentId, department.Spec.Confluent.KafkaClusterId), credentials);
+
+        // Webhooks can race (two replicas, or a create admitted while the cache lagged): decide over-quota again here,
+        // the same way on every pass, so that the number of remote connectors can never exceed the quota. Running
+        // connectors count at the size Confluent runs them, so a lowered quota never tears one down, but growing one
+        // past a limit is held back like a new one.
+        IReadOnlyDictionary<string, ConnectorExpansion> remotes;
+        try { remotes = (await _poller.GetAsync(target, ct)).Connectors; }
+        catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException) { return await UnavailableAsync(mc, department.Metadata.Name, e, ct); }
+        var siblings = _tenants.ConnectorsOf(department);
+        var applied = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var c in siblings)
+            if (c.Status?.ConnectorName is { } remoteName && remotes.TryGetValue(remoteName, out var r)
+                && r.Info?.Config.TryGetValue("tasks.max", out var t) == true && int.TryParse(t, out var tasks))
+                applied[$"{c.Metadata.NamespaceProperty}/{c.Metadata.Name}"] = tasks;
+        var over = QuotaMath.OverQuota(siblings.Select(TenantDirectory.ToCandidate), _tenants.LimitsOf(department.Metadata.Name), applied);
+        if (over.TryGetValue($"{mc.Metadata.NamespaceProperty}/{mc.Metadata.Name}", out var quotaViolation))
+            return await StallAsync(mc, department.Metadata.Name, ViolationReasons.QuotaExceeded, quotaViolation.Message, ct);
 
         var (secretVersions, secretError) = ResolveSecretConfig(mc);
         if (secretVersions is null)
             return await StallAsync(mc, department.Metadata.Name, "SecretNotFound", secretError!, ct);
 
         var config = EffectiveConfig.Build(mc, department, secretVersions);
-        var target = new PollTarget(new ClusterRef(department.Spec.Confluent.EnvironmentId, department.Spec.Confluent.KafkaClusterId), credentials);
         try
         {
             return await SyncAsync(mc, department, config, target, ct);
@@ -137,11 +147,16 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         }
         catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException)
         {
-            // Transient: say so in status and retry with per-item backoff (or after Retry-After).
             _log.LogWarning("Confluent call failed for {Connector}: {Error}", config.RemoteName, e.Message);
-            await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("ConfluentUnavailable", $"Confluent Cloud call failed, retrying: {StableMessage(e)}"), ct);
-            return e is ConfluentApiException { RetryAfter: { } after } ? ReconcileResult.After(after) : ReconcileResult.RequeueRateLimited();
+            return await UnavailableAsync(mc, department.Metadata.Name, e, ct);
         }
+    }
+
+    /// <summary>Transient: say so in status and retry with per-item backoff (or after Retry-After).</summary>
+    private async Task<ReconcileResult> UnavailableAsync(V1Alpha1ManagedConnector mc, string department, Exception e, CancellationToken ct)
+    {
+        await WriteStatusAsync(mc, department, _ => { }, Health.Reconciling("ConfluentUnavailable", $"Confluent Cloud call failed, retrying: {StableMessage(e)}"), ct);
+        return e is ConfluentApiException { RetryAfter: { } after } ? ReconcileResult.After(after) : ReconcileResult.RequeueRateLimited();
     }
 
     private async Task<ReconcileResult> SyncAsync(V1Alpha1ManagedConnector mc, V1Alpha1Department department, EffectiveConfig config, PollTarget target,
@@ -186,6 +201,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         }
 
         var wrote = false;
+        var adopted = false;
         if (remote == null)
         {
             if (!owned)
@@ -205,7 +221,9 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 }
                 catch (ConfluentConflictException)
                 {
+                    // Appeared since the last poll, and the user asked to adopt it.
                     await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
+                    adopted = true;
                 }
             }
             else
@@ -214,7 +232,9 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
             }
             _poller.RecordWrite(target, name, config.PlainConfig, ConnectorStates.Provisioning);
-            events.Add(new PendingEvent(EventRecorder.Normal, "Created", $"created connector {name} ({mc.Spec.ConnectorClass}, {mc.Spec.TasksMax} task(s)) in {target.Cluster}"));
+            events.Add(adopted
+                ? new PendingEvent(EventRecorder.Normal, "Adopted", $"took over the existing connector {name} ({ConnectApi.AdoptAnnotation})")
+                : new PendingEvent(EventRecorder.Normal, "Created", $"created connector {name} ({mc.Spec.ConnectorClass}, {mc.Spec.TasksMax} task(s)) in {target.Cluster}"));
             wrote = true;
         }
         else

@@ -60,7 +60,7 @@ public class QuotaMathTests
     public void Connectors_existing_remotely_keep_their_place_when_a_quota_is_lowered()
     {
         var quota = new[] { new QuotaLimits("q", Connectors: 1, null, null) };
-        var over = QuotaMath.OverQuota(new[] { C("older", 1, 30), C("running", 1, 10) }, quota, new HashSet<string> { "finance/running" });
+        var over = QuotaMath.OverQuota(new[] { C("older", 1, 30), C("running", 1, 10) }, quota, new Dictionary<string, int> { ["finance/running"] = 1 });
         Assert.That(over.Keys, Is.EquivalentTo(new[] { "finance/older" }));
     }
 
@@ -68,9 +68,32 @@ public class QuotaMathTests
     public void Lowering_task_limits_below_a_running_connector_never_holds_it_back()
     {
         var quota = new[] { new QuotaLimits("q", null, Tasks: 3, TasksPerConnector: 2) };
-        var over = QuotaMath.OverQuota(new[] { C("running", 4, 30), C("new", 1, 10) }, quota, new HashSet<string> { "finance/running" });
+        var over = QuotaMath.OverQuota(new[] { C("running", 4, 30), C("new", 1, 10) }, quota, new Dictionary<string, int> { ["finance/running"] = 4 });
         Assert.That(over.Keys, Is.EquivalentTo(new[] { "finance/new" }));
         Assert.That(over["finance/new"].Message, Does.StartWith("exceeded quota q: requested tasks=1, used tasks=4, limited tasks=3"));
+    }
+
+    [Test]
+    public void Growing_a_running_connector_past_a_limit_is_held_back_and_only_the_increase_is_charged()
+    {
+        var quota = new[] { new QuotaLimits("q", null, Tasks: 6, TasksPerConnector: 2) };
+        // Running at 2 tasks, the spec now asks for 3: above tasksPerConnector.
+        var over = QuotaMath.OverQuota(new[] { C("grow", 3, 30) }, quota, new Dictionary<string, int> { ["finance/grow"] = 2 });
+        Assert.That(over["finance/grow"].Message, Does.StartWith("exceeded quota q: requested tasksPerConnector=3, limited tasksPerConnector=2")
+            .And.EndWith("the running connector keeps its current size until then"));
+        // Two running at 2 and 3 (5 of 6 tasks): growing the first to 3 charges +1 and fits; a new one of 1 then does not.
+        var quota2 = new[] { new QuotaLimits("q", null, Tasks: 6, TasksPerConnector: null) };
+        over = QuotaMath.OverQuota(new[] { C("a", 3, 30), C("b", 3, 20), C("new", 1, 10) }, quota2, new Dictionary<string, int> { ["finance/a"] = 2, ["finance/b"] = 3 });
+        Assert.That(over.Keys, Is.EquivalentTo(new[] { "finance/new" }));
+        Assert.That(over["finance/new"].Message, Does.StartWith("exceeded quota q: requested tasks=1, used tasks=6, limited tasks=6"));
+    }
+
+    [Test]
+    public void Shrinking_a_running_connector_frees_room_for_a_new_one()
+    {
+        var quota = new[] { new QuotaLimits("q", null, Tasks: 4, null) };
+        var over = QuotaMath.OverQuota(new[] { C("big", 1, 30), C("new", 3, 10) }, quota, new Dictionary<string, int> { ["finance/big"] = 4 });
+        Assert.That(over, Is.Empty);
     }
 
     [Test]
