@@ -109,18 +109,22 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         // the same way on every pass, so that the number of remote connectors can never exceed the quota. Running
         // connectors count at the size Confluent runs them, so a lowered quota never tears one down, but growing one
         // past a limit is held back like a new one.
-        IReadOnlyDictionary<string, ConnectorExpansion> remotes;
-        try { remotes = (await _poller.GetAsync(target, ct)).Connectors; }
-        catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException) { return await UnavailableAsync(mc, department.Metadata.Name, e, ct); }
-        var siblings = _tenants.ConnectorsOf(department);
-        var applied = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var c in siblings)
-            if (c.Status?.ConnectorName is { } remoteName && remotes.TryGetValue(remoteName, out var r)
-                && r.Info?.Config.TryGetValue("tasks.max", out var t) == true && int.TryParse(t, out var tasks))
-                applied[$"{c.Metadata.NamespaceProperty}/{c.Metadata.Name}"] = tasks;
-        var over = QuotaMath.OverQuota(siblings.Select(TenantDirectory.ToCandidate), _tenants.LimitsOf(department.Metadata.Name), applied);
-        if (over.TryGetValue($"{mc.Metadata.NamespaceProperty}/{mc.Metadata.Name}", out var quotaViolation))
-            return await StallAsync(mc, department.Metadata.Name, ViolationReasons.QuotaExceeded, quotaViolation.Message, ct);
+        var limits = _tenants.LimitsOf(department.Metadata.Name);
+        if (limits.Count > 0)
+        {
+            IReadOnlyDictionary<string, ConnectorExpansion> remotes;
+            try { remotes = (await _poller.GetAsync(target, ct)).Connectors; }
+            catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException) { return await UnavailableAsync(mc, department.Metadata.Name, e, ct); }
+            var siblings = _tenants.ConnectorsOf(department);
+            var applied = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var c in siblings)
+                if (c.Status?.ConnectorName is { } remoteName && remotes.TryGetValue(remoteName, out var r)
+                    && r.Info?.Config.TryGetValue("tasks.max", out var t) == true && int.TryParse(t, out var tasks))
+                    applied[$"{c.Metadata.NamespaceProperty}/{c.Metadata.Name}"] = tasks;
+            var over = QuotaMath.OverQuota(siblings.Select(TenantDirectory.ToCandidate), limits, applied);
+            if (over.TryGetValue($"{mc.Metadata.NamespaceProperty}/{mc.Metadata.Name}", out var quotaViolation))
+                return await StallAsync(mc, department.Metadata.Name, ViolationReasons.QuotaExceeded, quotaViolation.Message, ct);
+        }
 
         var (secretVersions, secretError) = ResolveSecretConfig(mc);
         if (secretVersions is null)
