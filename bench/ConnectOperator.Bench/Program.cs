@@ -13,6 +13,8 @@ using ConnectOperator.Bench;
 
 // `admission [connectors] [iterations]`: webhook decision latency with the cache full (see AdmissionBench).
 if (args.Length > 0 && args[0] == "admission") return await AdmissionBench.RunAsync(args[1..]);
+// `admission-http [connectors] [requests/s] [seconds]`: the same end to end over HTTPS at a steady rate (AdmissionHttpBench).
+if (args.Length > 0 && args[0] == "admission-http") return await AdmissionHttpBench.RunAsync(args[1..]);
 
 var sizes = Arg("--sizes", "100,1000").Split(',').Select(int.Parse).ToArray();
 var runs = int.Parse(Arg("--runs", "3"), CultureInfo.InvariantCulture);
