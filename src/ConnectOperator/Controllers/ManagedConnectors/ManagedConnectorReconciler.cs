@@ -326,6 +326,8 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
 
         var health = ConnectorHealth.Evaluate(mc.Spec.State, remoteState, tasks, canAutoRestart || (restartCount > autoRestart.Count), trace);
         var generationChanged = status.ObservedGeneration != mc.Metadata.Generation;
+        // Events before the status: whoever sees the new status (a person, Argo CD, a test) finds its event already there.
+        foreach (var e in events) await _events.RecordAsync(mc, e.Type, e.Reason, e.Message, ct);
         var result = await WriteStatusAsync(mc, department.Metadata.Name, s =>
         {
             s.ConnectorName = name;
@@ -339,7 +341,6 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             if (wrote || generationChanged || s.LastSyncTime == null) s.LastSyncTime = now;
         }, health, ct);
 
-        foreach (var e in events) await _events.RecordAsync(mc, e.Type, e.Reason, e.Message, ct);
         return requeueAfter is { } after && after > TimeSpan.Zero ? ReconcileResult.After(after) : result;
     }
 
@@ -428,7 +429,6 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
     private async Task<ReconcileResult> StallAsync(V1Alpha1ManagedConnector mc, string? department, string reason, string message, CancellationToken ct)
     {
         var before = ConditionSet.Find(mc.Status?.Conditions, ConditionTypes.Stalled);
-        await WriteStatusAsync(mc, department, _ => { }, Health.Stalled(reason, message), ct);
         if (before is null || before.Status != ConditionStatus.True || before.Reason != reason || before.Message != message)
         {
             var eventReason = reason switch
@@ -439,6 +439,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             };
             await _events.WarningAsync(mc, eventReason, message, ct);
         }
+        await WriteStatusAsync(mc, department, _ => { }, Health.Stalled(reason, message), ct);
         // Stalled waits for a person; the watches (spec, Department, quota, Secret changes) bring it back.
         return ReconcileResult.Done;
     }
