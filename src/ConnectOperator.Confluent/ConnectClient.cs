@@ -37,7 +37,7 @@ public sealed class ConnectClient : IConnectClient
         _pipeline = pipeline;
         _logger = logger;
         ApiKey = credentials.ApiKey;
-        _auth = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.ApiKey}:{credentials.ApiSecret}")));
+        _auth = credentials.BasicAuthHeader();
         _baseUrl = options.BaseUrl.TrimEnd('/');
     }
 

@@ -40,7 +40,7 @@ public sealed class MetricsClient : IMetricsClient
         _pipeline = pipeline;
         _logger = logger;
         ApiKey = credentials.ApiKey;
-        _auth = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.ApiKey}:{credentials.ApiSecret}")));
+        _auth = credentials.BasicAuthHeader();
         _url = options.BaseUrl.TrimEnd('/') + "/v2/metrics/cloud/query";
     }
 

@@ -14,6 +14,10 @@ public sealed record ConnectCredentials(string ApiKey, string ApiSecret)
 {
     // Never print the secret (records print all members by default).
     public override string ToString() => $"ConnectCredentials {{ ApiKey = {ApiKey} }}";
+
+    /// <summary>HTTP Basic with the Cloud API key, as the Connect and Metrics APIs both take it.</summary>
+    public System.Net.Http.Headers.AuthenticationHeaderValue BasicAuthHeader()
+        => new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{ApiKey}:{ApiSecret}")));
 }
 
 /// <summary>Connector states (connector level) as documented by Connect v1.</summary>

@@ -1,4 +1,3 @@
-using System.Text;
 using ConnectOperator.Confluent;
 using ConnectOperator.Entities;
 using ConnectOperator.Runtime.Caching;
@@ -30,11 +29,6 @@ public sealed class CredentialsResolver(Informer<V1Secret> secrets, string opera
         return (new ConnectCredentials(key, value), null);
     }
 
-    public static string? Value(V1Secret secret, string key)
-    {
-        Hosting.SecretValueRegistry.RegisterFrom(secret, key);   // the log safety net scrubs every secret value the operator reads
-        if (secret.Data != null && secret.Data.TryGetValue(key, out var bytes)) return Encoding.UTF8.GetString(bytes);
-        if (secret.StringData != null && secret.StringData.TryGetValue(key, out var s)) return s;
-        return null;
-    }
+    /// <summary>A Secret value; registered so that the log safety net scrubs every secret value the operator reads.</summary>
+    public static string? Value(V1Secret secret, string key) => Hosting.SecretValueRegistry.ReadFrom(secret, key);
 }

@@ -29,11 +29,12 @@ public static class SecretValueRegistry
         return value;
     }
 
-    /// <summary>Registers the value of <paramref name="key"/> in <paramref name="secret"/>, if any.</summary>
-    public static void RegisterFrom(k8s.Models.V1Secret secret, string key)
+    /// <summary>The value of <paramref name="key"/> in <paramref name="secret"/> (null if absent), registered on the way out.</summary>
+    public static string? ReadFrom(k8s.Models.V1Secret secret, string key)
     {
-        if (secret.Data != null && secret.Data.TryGetValue(key, out var bytes)) Register(System.Text.Encoding.UTF8.GetString(bytes));
-        else if (secret.StringData != null && secret.StringData.TryGetValue(key, out var s)) Register(s);
+        if (secret.Data != null && secret.Data.TryGetValue(key, out var bytes)) return Register(System.Text.Encoding.UTF8.GetString(bytes));
+        if (secret.StringData != null && secret.StringData.TryGetValue(key, out var s)) return Register(s);
+        return null;
     }
 
     public static int Count => Values.Count;

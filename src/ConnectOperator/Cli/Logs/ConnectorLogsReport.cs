@@ -125,7 +125,7 @@ public sealed class ConnectorLogsReport(IKubernetes client, HttpClient? http, Te
             try
             {
                 var secret = await client.CoreV1.ReadNamespacedSecretAsync(name, mc.Metadata.NamespaceProperty, cancellationToken: ct);
-                foreach (var key in secret.Data?.Keys ?? Enumerable.Empty<string>()) SecretValueRegistry.RegisterFrom(secret, key);
+                foreach (var key in secret.Data?.Keys ?? Enumerable.Empty<string>()) SecretValueRegistry.ReadFrom(secret, key);
             }
             catch (HttpOperationException) { /* not readable or missing: the pattern scrubber still applies */ }
         }
