@@ -11,6 +11,9 @@ using System.Globalization;
 using System.Text;
 using ConnectOperator.Bench;
 
+foreach (var kv in Arg("--operator-env", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+    OperatorProcess.ExtraEnvironment[kv.Split('=', 2)[0]] = kv.Split('=', 2)[1];
+
 // `admission [connectors] [iterations]`: webhook decision latency with the cache full (see AdmissionBench).
 if (args.Length > 0 && args[0] == "admission") return await AdmissionBench.RunAsync(args[1..]);
 // `admission-http [connectors] [requests/s] [seconds]`: the same end to end over HTTPS at a steady rate (AdmissionHttpBench).
@@ -22,9 +25,6 @@ var departments = int.Parse(Arg("--departments", "20"), CultureInfo.InvariantCul
 var clusters = int.Parse(Arg("--clusters", "2"), CultureInfo.InvariantCulture);
 var output = Arg("--out", "");
 if (Arg("--gcdump", "") is { Length: > 0 } gcdump) Scenario.GcDumpPath = gcdump;
-foreach (var kv in Arg("--operator-env", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
-    Scenario.ExtraOperatorEnv[kv.Split('=', 2)[0]] = kv.Split('=', 2)[1];
-
 var results = new List<RunResult>();
 foreach (var n in sizes)
     for (var run = 1; run <= runs; run++)

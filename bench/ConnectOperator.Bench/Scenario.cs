@@ -21,9 +21,6 @@ public sealed class Scenario : IAsyncDisposable
     private const int Parallelism = 4;
     private const string OperatorNamespace = "connect-operator-system";
 
-    /// <summary>Extra environment for the operator process (e.g. GC knobs while tuning memory): <c>--operator-env K=V,K=V</c>.</summary>
-    public static Dictionary<string, string> ExtraOperatorEnv { get; } = new();
-
     /// <summary><c>--gcdump path</c>: also collect a heap dump of the operator after convergence.</summary>
     public static string? GcDumpPath { get; set; }
 
@@ -32,8 +29,7 @@ public sealed class Scenario : IAsyncDisposable
     private readonly KubeApiClient _api;
     private readonly WebApplication _emulator;
     private readonly EmulatorState _state;
-    private Process? _operator;
-    private int _metricsPort;
+    private OperatorProcess? _operator;
 
     private Scenario(int n, int departments, int clusters, TestCluster kube, WebApplication emulator)
     {
@@ -94,40 +90,23 @@ public sealed class Scenario : IAsyncDisposable
 
     private async Task<TimeSpan> StartOperatorAsync()
     {
-        _metricsPort = TestCluster.FreePort();
-        var dll = RepoFile("src", "ConnectOperator", "bin", "Release", "net10.0", "connect-operator.dll");
-        if (!File.Exists(dll)) throw new InvalidOperationException($"build the operator first: dotnet build -c Release ({dll} missing)");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[]
-                 {
-                     dll, "run", $"--Operator:Namespace={OperatorNamespace}", $"--Operator:ConfluentBaseUrl={_emulator.Urls.First()}",
-                     $"--Operator:PollInterval={PollInterval}", $"--Operator:Workers={Parallelism}", $"--Operator:MetricsPort={_metricsPort}",
-                     "--Operator:WebhookPort=0", "--Operator:BindAddress=127.0.0.1", "--Operator:LeaderElection:Identity=bench",
-                     "--Serilog:MinimumLevel:Default=Warning", "--Confluent:RateLimitPermitsPerSecond=1000", "--Confluent:RateLimitBurst=1000",
-                 })
-            psi.ArgumentList.Add(a);
-        psi.Environment["KUBECONFIG"] = _kube.KubeconfigPath;
-        psi.Environment["DOTNET_gcServer"] = "0";
-        foreach (var kv in ExtraOperatorEnv) psi.Environment[kv.Key] = kv.Value;
+        var (op, _) = await OperatorProcess.StartAsync(_kube.KubeconfigPath, new[]
+        {
+            $"--Operator:Namespace={OperatorNamespace}", $"--Operator:ConfluentBaseUrl={_emulator.Urls.First()}",
+            $"--Operator:PollInterval={PollInterval}", $"--Operator:Workers={Parallelism}", "--Operator:WebhookPort=0",
+            "--Operator:LeaderElection:Identity=bench", "--Confluent:RateLimitPermitsPerSecond=1000", "--Confluent:RateLimitBurst=1000",
+        }, TimeSpan.FromMilliseconds(50));
+        _operator = op;
         var sw = Stopwatch.StartNew();
-        _operator = Process.Start(psi)!;
-        _operator.OutputDataReceived += (_, _) => { };
-        _operator.ErrorDataReceived += (_, _) => { };
-        _operator.BeginOutputReadLine();
-        _operator.BeginErrorReadLine();
-        using var http = new HttpClient();
+        // Ready is caches synced and the lease held: a replica that is not the leader reconciles nothing.
         while (true)
         {
-            if (_operator.HasExited) throw new InvalidOperationException("operator exited with " + _operator.ExitCode);
+            if (op.HasExited) throw new InvalidOperationException("operator exited");
             try
             {
-                if ((await http.GetAsync($"http://127.0.0.1:{_metricsPort}/readyz")).IsSuccessStatusCode)
-                {
-                    var lease = await _kube.Client.CoordinationV1.ReadNamespacedLeaseAsync("connect-operator-leader", OperatorNamespace);
-                    if (lease.Spec.HolderIdentity == "bench") return sw.Elapsed;
-                }
+                var lease = await _kube.Client.CoordinationV1.ReadNamespacedLeaseAsync("connect-operator-leader", OperatorNamespace);
+                if (lease.Spec.HolderIdentity == "bench") return op.StartedFor;
             }
-            catch (HttpRequestException) { }
             catch (k8s.Autorest.HttpOperationException) { }
             await Task.Delay(50);
         }
@@ -136,25 +115,8 @@ public sealed class Scenario : IAsyncDisposable
     private async Task StopOperatorAsync()
     {
         if (_operator is null) return;
-        try { _operator.Kill(true); await _operator.WaitForExitAsync(); } catch (InvalidOperationException) { }
-        _operator.Dispose();
+        await _operator.DisposeAsync();
         _operator = null;
-    }
-
-    /// <summary>Peak RSS, and the private (anonymous) part now: RSS also counts the runtime's mapped DLLs, shared between processes.</summary>
-    private (double AnonMb, double PeakMb) Rss()
-    {
-        var status = File.ReadAllLines($"/proc/{_operator!.Id}/status");
-        double Kb(string key) => double.Parse(status.First(l => l.StartsWith(key)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-        return (Kb("RssAnon") / 1024, Kb("VmHWM") / 1024);
-    }
-
-    private async Task<double> ManagedHeapMbAsync()
-    {
-        using var http = new HttpClient();
-        var text = await http.GetStringAsync($"http://127.0.0.1:{_metricsPort}/metrics");
-        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_total_memory_bytes "));
-        return line is null ? double.NaN : double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture) / (1 << 20);
     }
 
     private V1Alpha1ManagedConnector Connector(int i)
@@ -171,13 +133,6 @@ public sealed class Scenario : IAsyncDisposable
         };
     }
 
-    private async Task<int> CountReadyAsync()
-    {
-        var list = await _api.ListAsync<V1Alpha1ManagedConnector>(Mc);
-        return list.Items.Count(m => m.Status?.ObservedGeneration == m.Metadata.Generation
-                                     && m.Status?.Conditions.Any(c => c.Type == ConditionTypes.Ready && c.Status == ConditionStatus.True) == true);
-    }
-
     private static async Task ForEachAsync(int count, Func<int, Task> body)
         => await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) => await body(i));
 
@@ -186,13 +141,14 @@ public sealed class Scenario : IAsyncDisposable
         await StartOperatorAsync();
 
         // 1. Convergence.
+        await using var ready = new ReadyWatch(_api);
         var callsBefore = _state.Calls.Count;
         var sw = Stopwatch.StartNew();
         await ForEachAsync(_n, i => _api.CreateAsync(Mc, Connector(i).Metadata.NamespaceProperty, Connector(i)));
-        while (await CountReadyAsync() < _n)
+        while (ready.Ready < _n)
         {
-            if (sw.Elapsed > TimeSpan.FromMinutes(30)) throw new TimeoutException($"not converged after 30 min ({await CountReadyAsync()}/{_n})");
-            await Task.Delay(_n > 2000 ? 3000 : 500);   // listing 10,000 objects is itself load: count less often
+            if (sw.Elapsed > TimeSpan.FromMinutes(30)) throw new TimeoutException($"not converged after 30 min ({ready.Ready}/{_n})");
+            await Task.Delay(100);
         }
         var convergence = sw.Elapsed;
         var createCalls = _state.Calls.Skip(callsBefore).Count(c => c.Method is "POST" or "PUT");
@@ -204,8 +160,8 @@ public sealed class Scenario : IAsyncDisposable
         var steady = _state.Calls.Skip(steadyStart).ToList();
         var lists = steady.Count(c => c.Method == "GET" && c.Route == "connectors?expand");
         var steadyWrites = steady.Count(c => c.Method != "GET");
-        var (anon, peak) = Rss();
-        var heap = await ManagedHeapMbAsync();
+        var (anon, peak) = _operator!.Rss();
+        var heap = await _operator.ManagedHeapMbAsync();
         if (Environment.GetEnvironmentVariable("BENCH_HOLD_SECONDS") is { } hold)
         {
             Console.Error.WriteLine($"bench: holding the operator (pid {_operator!.Id}) for {hold} s");

@@ -45,7 +45,10 @@ public sealed class EventRecorder(IKubernetes client, EventRecorderOptions? opti
     private readonly object _lock = new();
     private readonly Dictionary<string, Seen> _seen = new();
     private readonly Dictionary<string, BucketRateLimiter<string>> _buckets = new();
-    private readonly SemaphoreSlim _write = new(1, 1);
+    // Identical events must not both create, so writes of one dedup key are serialised; a lock per stripe of keys rather
+    // than one for the recorder, because with thousands of objects reconciling at once a single lock made every event
+    // write wait for every other one.
+    private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     private sealed record Seen(string Namespace, string Name, int Count, DateTimeOffset LastSeen);
 
@@ -71,7 +74,8 @@ public sealed class EventRecorder(IKubernetes client, EventRecorderOptions? opti
             return null;
         }
 
-        await _write.WaitAsync(ct).ConfigureAwait(false);   // serialise so two identical events cannot both create
+        var stripe = _stripes[(StringComparer.Ordinal.GetHashCode(key) & int.MaxValue) % _stripes.Length];
+        await stripe.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             Seen? seen;
@@ -113,7 +117,7 @@ public sealed class EventRecorder(IKubernetes client, EventRecorderOptions? opti
             _log.LogWarning(e, "could not record event {Reason} for {Kind} {Name}", reason, obj.Kind, md.Name);
             return null;
         }
-        finally { _write.Release(); }
+        finally { stripe.Release(); }
     }
 
     private bool Allow(string objKey)
