@@ -12,12 +12,23 @@ namespace ConnectOperator.Runtime.Queues;
 /// and dropped by an immediate <see cref="Add"/>, so an item is never delivered twice for one intent;</item>
 /// <item><see cref="AddRateLimited"/>: AddAfter(item, limiter.When(item)); <see cref="Forget"/> resets the item's backoff;</item>
 /// <item><see cref="ShutDown"/>: no new adds; queued items are still handed out (drain), then <see cref="GetAsync"/> reports shutdown.</item>
+/// <item>fairness (optional, not in client-go): with a fairness key function, ready items wait in one FIFO per key and
+/// <see cref="GetAsync"/> takes one item from each key with ready items in turn (round-robin, like API Priority and
+/// Fairness over flows, or DRR with equal weights and unit cost). One tenant adding thousands of items then delays another
+/// tenant's items by at most one item per active key, instead of by the whole burst. Within a key, order stays FIFO.</item>
 /// </list>
 /// </summary>
 public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
 {
     private readonly object _lock = new();
-    private readonly Queue<T> _queue = new();
+    // Ready items: one FIFO per fairness key, and the keys that have ready items in round-robin order. Invariant: a key is in
+    // _turns exactly once iff it is in _ready, and its FIFO is never empty (empty FIFOs are dropped, so memory follows the
+    // keys with ready items, not every key ever seen). Without a key function every item has the key "": one FIFO, i.e.
+    // plain client-go order.
+    private readonly Dictionary<string, Queue<T>> _ready = new(StringComparer.Ordinal);
+    private readonly Queue<string> _turns = new();
+    private readonly Func<T, string>? _fairnessKey;
+    private int _depth;
     private readonly HashSet<T> _dirty = new();
     private readonly Dictionary<T, long> _processing = new();      // item -> start timestamp
     private readonly Dictionary<T, long> _enqueuedAt = new();      // item -> timestamp it became dirty (latency metric)
@@ -30,9 +41,15 @@ public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
     private bool _shuttingDown;
     private long _adds, _retries;
 
-    public WorkQueue(string name, IRateLimiter<T>? rateLimiter = null, TimeProvider? time = null)
+    /// <param name="fairnessKey">
+    /// Optional: the tenant an item belongs to (e.g. its namespace); ready items are handed out round-robin across keys.
+    /// Called under the queue's lock, so it must be cheap, must not throw, and must return the same key for equal items.
+    /// Null = one FIFO for all items.
+    /// </param>
+    public WorkQueue(string name, IRateLimiter<T>? rateLimiter = null, TimeProvider? time = null, Func<T, string>? fairnessKey = null)
     {
         Name = name;
+        _fairnessKey = fairnessKey;
         _time = time ?? TimeProvider.System;
         _limiter = rateLimiter ?? RateLimiters.DefaultController<T>(_time);
         _timer = _time.CreateTimer(_ => PromoteReady(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -42,8 +59,11 @@ public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
 
     public string Name { get; }
 
-    /// <summary>Items ready to be handed out (not counting processing or delayed items).</summary>
-    public int Depth { get { lock (_lock) return _queue.Count; } }
+    /// <summary>Items ready to be handed out, across all fairness keys (not counting processing or delayed items).</summary>
+    public int Depth { get { lock (_lock) return _depth; } }
+
+    /// <summary>Fairness keys that have ready items (one FIFO each); 0 when nothing is ready.</summary>
+    public int ActiveFairnessKeys { get { lock (_lock) return _ready.Count; } }
 
     /// <summary>Items waiting for their delay (AddAfter / AddRateLimited).</summary>
     public int DelayedCount { get { lock (_lock) return _waiting.Count; } }
@@ -97,8 +117,32 @@ public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
         RuntimeMetrics.QueueAdds.Add(1, _tag);
         _enqueuedAt[item] = _time.GetTimestamp();
         if (_processing.ContainsKey(item)) return;   // re-queued by Done
-        _queue.Enqueue(item);
+        EnqueueReadyLocked(item);
+    }
+
+    private void EnqueueReadyLocked(T item)
+    {
+        var key = _fairnessKey?.Invoke(item) ?? string.Empty;
+        if (!_ready.TryGetValue(key, out var fifo))
+        {
+            // A key that had nothing ready joins at the back of the rotation: it waits at most one item per active key.
+            _ready[key] = fifo = new Queue<T>();
+            _turns.Enqueue(key);
+        }
+        fifo.Enqueue(item);
+        _depth++;
         WakeGetters();
+    }
+
+    private T DequeueReadyLocked()
+    {
+        var key = _turns.Dequeue();
+        var fifo = _ready[key];
+        var item = fifo.Dequeue();
+        _depth--;
+        if (fifo.Count > 0) _turns.Enqueue(key);   // one item per key per round
+        else _ready.Remove(key);
+        return item;
     }
 
     /// <summary>Adds the item after <paramref name="delay"/>; if it is already waiting with an earlier ready time, nothing changes.</summary>
@@ -135,9 +179,9 @@ public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
             TaskCompletionSource tcs;
             lock (_lock)
             {
-                if (_queue.Count > 0)
+                if (_depth > 0)
                 {
-                    var item = _queue.Dequeue();
+                    var item = DequeueReadyLocked();
                     var now = _time.GetTimestamp();
                     _processing[item] = now;
                     _dirty.Remove(item);
@@ -159,11 +203,7 @@ public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
         lock (_lock)
         {
             if (_processing.Remove(item, out var start)) RuntimeMetrics.WorkDuration.Record(_time.GetElapsedTime(start).TotalSeconds, _tag);
-            if (_dirty.Contains(item))
-            {
-                _queue.Enqueue(item);
-                WakeGetters();
-            }
+            if (_dirty.Contains(item)) EnqueueReadyLocked(item);
             else if (_shuttingDown && _processing.Count == 0) WakeGetters();
         }
     }
