@@ -46,6 +46,16 @@ public sealed class ControllerOptions
     public Func<IRateLimiter<ReconcileRequest>>? RateLimiterFactory { get; set; }
 
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Ready requests are handed out round-robin across these keys (see <see cref="WorkQueue{T}"/>); null = one FIFO.
+    /// Default <see cref="ByNamespace"/>: a namespace is the tenant boundary (it belongs to exactly one Department), so one
+    /// department applying thousands of objects cannot make the others wait behind its burst. Requests of cluster-scoped
+    /// kinds have no namespace and all share one key, i.e. plain FIFO.
+    /// </summary>
+    public Func<ReconcileRequest, string>? FairnessKey { get; set; } = ByNamespace;
+
+    public static string ByNamespace(ReconcileRequest request) => request.Namespace ?? string.Empty;
 }
 
 /// <summary>Non-generic view for hosts.</summary>
@@ -191,5 +201,6 @@ public sealed class Controller<T> : IController where T : class, IKubernetesObje
     }
 
     private WorkQueue<ReconcileRequest> NewQueue()
-        => new(Name, _opts.RateLimiterFactory?.Invoke() ?? RateLimiters.DefaultController<ReconcileRequest>(_opts.TimeProvider), _opts.TimeProvider);
+        => new(Name, _opts.RateLimiterFactory?.Invoke() ?? RateLimiters.DefaultController<ReconcileRequest>(_opts.TimeProvider), _opts.TimeProvider,
+            _opts.FairnessKey);
 }

@@ -75,4 +75,18 @@ public class ControllerTests
         time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.That(q.Depth, Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task Queue_IsFairAcrossNamespacesByDefault()
+    {
+        Assert.That(new ControllerOptions().FairnessKey, Is.Not.Null);
+        var c = new Controller<V1ConfigMap>("t3", new Informer<V1ConfigMap>(new NoopListerWatcher()),
+            new ScriptedReconciler(_ => ReconcileResult.Done), new ControllerOptions { TimeProvider = new ManualTimeProvider() });
+        for (var i = 0; i < 100; i++) c.Enqueue(new ReconcileRequest("busy", $"c{i}"));
+        c.Enqueue(new ReconcileRequest("quiet", "c0"));
+        c.Enqueue(new ReconcileRequest(null, "cluster-scoped"));
+        var first = new List<ReconcileRequest>();
+        for (var i = 0; i < 3; i++) { var (_, r) = await c.Queue.GetAsync(); first.Add(r); }
+        Assert.That(first, Is.EqualTo(new[] { new ReconcileRequest("busy", "c0"), new ReconcileRequest("quiet", "c0"), new ReconcileRequest(null, "cluster-scoped") }));
+    }
 }
