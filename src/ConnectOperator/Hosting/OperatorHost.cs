@@ -12,7 +12,6 @@ using ConnectOperator.Runtime.Leadership;
 using ConnectOperator.Webhooks;
 using k8s;
 using k8s.Models;
-using Prometheus;
 using Serilog;
 using Serilog.Formatting.Compact;
 
@@ -102,7 +101,7 @@ public static class OperatorHost
         app.MapGet("/readyz", (ControllerSet set) => set.Informers.All(i => i.HasSynced)
             ? Results.Text("ok")
             : Results.Text("caches not synced: " + string.Join(", ", set.Informers.Where(i => !i.HasSynced).Select(i => i.Name)), statusCode: 503));
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<OperatorMetrics>().Registry);
+        app.MapOperatorMetrics("/metrics", app.Services.GetRequiredService<OperatorMetrics>());
         return app;
     }
 

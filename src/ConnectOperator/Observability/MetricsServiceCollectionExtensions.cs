@@ -36,3 +36,27 @@ public static class MetricsServiceCollectionExtensions
         return services;
     }
 }
+
+public static class MetricsEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Serves <paramref name="metrics"/> on GET <paramref name="pattern"/>: the registry's exposition followed by the
+    /// per-connector families, streamed, in the Prometheus text format 0.0.4 (no OpenMetrics negotiation: Prometheus
+    /// falls back to this format).
+    /// </summary>
+    public static IEndpointConventionBuilder MapOperatorMetrics(this IEndpointRouteBuilder endpoints, string pattern, OperatorMetrics metrics)
+        => endpoints.MapGet(pattern, async context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = OperatorMetrics.ContentType;
+            context.Response.Headers.CacheControl = "no-store";
+            try
+            {
+                await metrics.ExportAsync(context.Response.Body, context.RequestAborted);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // The scraper went away.
+            }
+        });
+}

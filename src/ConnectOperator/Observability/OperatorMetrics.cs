@@ -15,15 +15,17 @@ public sealed class MetricsSources
     public Func<string, string?> DepartmentOfNamespace { get; init; } = _ => null;
     public Func<bool> IsLeader { get; init; } = () => false;
     public Func<IEnumerable<WorkQueue<ReconcileRequest>>> Queues { get; init; } = Array.Empty<WorkQueue<ReconcileRequest>>;
-    /// <summary>Throughput of a connector by its Confluent id; null when the feature is off (the gauges are then not registered).</summary>
+    /// <summary>Throughput of a connector by its Confluent id; null when the feature is off (the throughput families are then not exported).</summary>
     public Func<string, ConnectorThroughput?>? Throughput { get; init; }
 }
 
 /// <summary>
 /// The operator's Prometheus metrics, in a registry of its own (one per host, so several in-process operators in a
-/// test do not share series). Connector, quota, leader and queue gauges are computed from the caches at scrape time
-/// (a deleted connector's series disappear with it from the cache); reconcile counters come from
-/// <see cref="MeteredReconciler{T}"/>; Confluent and webhook metrics are bridged from their Meters.
+/// test do not share series). Quota, leader and queue gauges are computed from the caches at scrape time; reconcile
+/// counters come from <see cref="MeteredReconciler{T}"/>; Confluent and webhook metrics are bridged from their Meters.
+/// The per-connector families are not in the registry: <see cref="ExportAsync"/> renders them from the informer cache
+/// after the registry's exposition (<see cref="ConnectorFamilies"/>), so nothing per connector lives between scrapes
+/// and a deleted connector's series disappear with it from the cache.
 /// Labels never carry config values: only object names, departments, fixed enums and route templates.
 /// </summary>
 public sealed class OperatorMetrics : IDisposable
@@ -31,12 +33,14 @@ public sealed class OperatorMetrics : IDisposable
     private readonly MetricsSources _sources;
     private readonly object _scrapeLock = new();
     private readonly Dictionary<string, (WorkQueue<ReconcileRequest> Queue, long Adds, long Retries)> _seenQueues = new();
-    private HashSet<(string Department, string Namespace, string Name)> _connectorKeys = new();
-    private HashSet<(string Department, string Namespace, string Name)> _throughputKeys = new();
     private HashSet<(string Department, string Quota, string Resource)> _quotaKeys = new();
     private HashSet<string> _queueNames = new();
     private readonly MeterBridge _bridge;
 
+    /// <summary>The Prometheus text format 0.0.4, what <see cref="ExportAsync"/> writes.</summary>
+    public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+    /// <summary>Everything but the per-connector families (those are written by <see cref="ExportAsync"/>).</summary>
     public CollectorRegistry Registry { get; }
 
     public Counter Reconciles { get; }
@@ -44,8 +48,7 @@ public sealed class OperatorMetrics : IDisposable
     public Histogram ReconcileDuration { get; }
     private readonly Gauge _queueDepth, _queueLongest, _queueUnfinished, _leader;
     private readonly Counter _queueAdds, _queueRetries;
-    private readonly Gauge _state, _failedTasks, _autoRestarts, _quotaHard, _quotaUsed;
-    private readonly Gauge? _sent, _received, _dlq;
+    private readonly Gauge _quotaHard, _quotaUsed;
 
     public OperatorMetrics(MetricsSources sources, TimeSpan? circuitBreakDuration = null, bool withProcessMetrics = true)
     {
@@ -68,34 +71,32 @@ public sealed class OperatorMetrics : IDisposable
         _queueUnfinished = f.CreateGauge(MetricNames.QueueUnfinishedWork, "Sum of processing time of all in-flight items of a queue.", "queue");
         _leader = f.CreateGauge(MetricNames.Leader, "1 if this replica holds the leader lease (runs the controllers), else 0.");
 
-        _state = f.CreateGauge(MetricNames.ConnectorState,
-            "1 for the connector's current Confluent state, 0 for the other states of the fixed set (PROVISIONING, RUNNING, PAUSED, DEGRADED, FAILED, UNKNOWN).",
-            "department", "namespace", "name", "state");
-        _failedTasks = f.CreateGauge(MetricNames.ConnectorFailedTasks, "Tasks of the connector in a failed state.", "department", "namespace", "name");
-        _autoRestarts = f.CreateGauge(MetricNames.ConnectorAutoRestarts, "Automatic restarts since the connector was last healthy (status.autoRestart.count).", "department", "namespace", "name");
         _quotaHard = f.CreateGauge(MetricNames.QuotaHard, "Hard limit of a ConnectorQuota, by department and resource.", "department", "quota", "resource");
         _quotaUsed = f.CreateGauge(MetricNames.QuotaUsed, "Usage counted against a ConnectorQuota, by department and resource.", "department", "quota", "resource");
-
-        if (sources.Throughput != null)
-        {
-            _sent = f.CreateGauge(MetricNames.ConnectorSentRecords, "Records the connector sent in the last complete minute (Confluent Metrics API io.confluent.kafka.connect/sent_records; leader only).", "department", "namespace", "name");
-            _received = f.CreateGauge(MetricNames.ConnectorReceivedRecords, "Records the connector received in the last complete minute (io.confluent.kafka.connect/received_records; leader only).", "department", "namespace", "name");
-            _dlq = f.CreateGauge(MetricNames.ConnectorDeadLetterQueueRecords, "Records the connector wrote to its dead-letter queue in the last complete minute (io.confluent.kafka.connect/dead_letter_queue_records; leader only).", "department", "namespace", "name");
-        }
 
         _bridge = new MeterBridge(f, circuitBreakDuration ?? TimeSpan.FromSeconds(15));
         Registry.AddBeforeCollectCallback(Refresh);
     }
 
-    /// <summary>Recomputes the scrape-time gauges. Public for tests; the registry calls it before each collect.</summary>
+    /// <summary>
+    /// Writes one scrape to <paramref name="to"/> in the text format 0.0.4: the registry's exposition, then the
+    /// per-connector families rendered from the informer cache (and the throughput poller's values) as they are now.
+    /// </summary>
+    public async Task ExportAsync(Stream to, CancellationToken ct = default)
+    {
+        await Registry.CollectAndExportAsTextAsync(to, ExpositionFormat.PrometheusText, ct);
+        var connectors = _sources.Connectors();   // the store's snapshot: one list, read once
+        await ConnectorFamilies.WriteAsync(to, ConnectorSeries.From(connectors, _sources.DepartmentOfNamespace), _sources.Throughput,
+            connectors.TryGetNonEnumeratedCount(out var n) ? n : 0, ct);
+    }
+
+    /// <summary>Recomputes the scrape-time gauges of the registry. Public for tests; the registry calls it before each collect.</summary>
     public void Refresh()
     {
         lock (_scrapeLock)
         {
             _leader.Set(_sources.IsLeader() ? 1 : 0);
             RefreshQueues();
-            RefreshConnectors();
-            RefreshThroughput();
             RefreshQuotas();
             _bridge.Refresh();
         }
@@ -126,52 +127,6 @@ public sealed class OperatorMetrics : IDisposable
             _queueUnfinished.RemoveLabelled(gone);
         }
         _queueNames = names;
-    }
-
-    private void RefreshConnectors()
-    {
-        var keys = new HashSet<(string, string, string)>();
-        foreach (var s in ConnectorSeries.From(_sources.Connectors(), _sources.DepartmentOfNamespace))
-        {
-            var key = (s.Department, s.Namespace, s.Name);
-            if (!keys.Add(key)) continue;
-            foreach (var state in MetricNames.ConnectorStates)
-                _state.WithLabels(s.Department, s.Namespace, s.Name, state).Set(state == s.State ? 1 : 0);
-            _failedTasks.WithLabels(s.Department, s.Namespace, s.Name).Set(s.FailedTasks);
-            _autoRestarts.WithLabels(s.Department, s.Namespace, s.Name).Set(s.AutoRestarts);
-        }
-        foreach (var (d, ns, n) in _connectorKeys.Except(keys)) ForgetConnector(d, ns, n);
-        _connectorKeys = keys;
-    }
-
-    /// <summary>Throughput series for connectors that have values (the leader's poller); others (deleted, not yet queried) lose theirs.</summary>
-    private void RefreshThroughput()
-    {
-        if (_sources.Throughput is not { } throughput || _sent is null || _received is null || _dlq is null) return;
-        var keys = new HashSet<(string, string, string)>();
-        foreach (var s in ConnectorSeries.From(_sources.Connectors(), _sources.DepartmentOfNamespace))
-        {
-            if (s.ConnectorId is not { Length: > 0 } id || throughput(id) is not { } t) continue;
-            if (!keys.Add((s.Department, s.Namespace, s.Name))) continue;
-            _sent.WithLabels(s.Department, s.Namespace, s.Name).Set(t.Sent);
-            _received.WithLabels(s.Department, s.Namespace, s.Name).Set(t.Received);
-            _dlq.WithLabels(s.Department, s.Namespace, s.Name).Set(t.DeadLetterQueue);
-        }
-        foreach (var (d, ns, n) in _throughputKeys.Except(keys))
-        {
-            _sent.RemoveLabelled(d, ns, n);
-            _received.RemoveLabelled(d, ns, n);
-            _dlq.RemoveLabelled(d, ns, n);
-        }
-        _throughputKeys = keys;
-    }
-
-    /// <summary>Removes every series of one connector (it was deleted, or moved to another department).</summary>
-    private void ForgetConnector(string department, string ns, string name)
-    {
-        foreach (var state in MetricNames.ConnectorStates) _state.RemoveLabelled(department, ns, name, state);
-        _failedTasks.RemoveLabelled(department, ns, name);
-        _autoRestarts.RemoveLabelled(department, ns, name);
     }
 
     private void RefreshQuotas()

@@ -63,7 +63,7 @@ public class OperatorMetricsTests
     {
         var w = new World { Connectors = { Connector("team-a", "orders", "RUNNING"), Connector("team-a", "billing", "FAILED", taskStates: new[] { "FAILED", "RUNNING" }, restarts: 3) } };
         using var m = w.Build();
-        var s = await Scrape.OfAsync(m.Registry);
+        var s = await Scrape.OfAsync(m);
 
         foreach (var state in MetricNames.ConnectorStates)
         {
@@ -90,7 +90,7 @@ public class OperatorMetricsTests
             },
         };
         using var m = w.Build();
-        var s = await Scrape.OfAsync(m.Registry);
+        var s = await Scrape.OfAsync(m);
         Assert.That(s.Value(MetricNames.ConnectorState, ("name", "new"), ("state", "UNKNOWN"), ("department", "dept-b")), Is.EqualTo(1));
         Assert.That(s.Value(MetricNames.ConnectorState, ("name", "odd"), ("state", "UNKNOWN")), Is.EqualTo(1));
         Assert.That(s.Value(MetricNames.ConnectorState, ("name", "orphan"), ("state", "UNKNOWN"), ("department", "")), Is.EqualTo(1));
@@ -104,13 +104,13 @@ public class OperatorMetricsTests
         var gone = Connector("team-a", "gone", "FAILED", taskStates: new[] { "FAILED" }, restarts: 1);
         var w = new World { Connectors = { keep, gone }, Quotas = { Quota("q1", "dept-a", 10, 20, 2, 3), Quota("q2", "dept-x", 1, null, 0, 0) } };
         using var m = w.Build();
-        var before = await Scrape.OfAsync(m.Registry);
+        var before = await Scrape.OfAsync(m);
         Assert.That(before.Of(MetricNames.ConnectorState, ("name", "gone")).Count(), Is.EqualTo(MetricNames.ConnectorStates.Count));
         Assert.That(before.Of(MetricNames.QuotaHard, ("quota", "q2")).Count(), Is.EqualTo(1), "only resources with a limit");
 
         w.Connectors.Remove(gone);
         w.Quotas.RemoveAt(1);
-        var after = await Scrape.OfAsync(m.Registry);
+        var after = await Scrape.OfAsync(m);
         Assert.That(after.Samples.Where(x => x.Labels.TryGetValue("name", out var n) && n == "gone"), Is.Empty);
         Assert.That(after.Of(MetricNames.QuotaHard, ("quota", "q2")), Is.Empty);
         Assert.That(after.Of(MetricNames.QuotaUsed, ("quota", "q2")), Is.Empty);
@@ -124,9 +124,9 @@ public class OperatorMetricsTests
         var c = Connector("team-a", "mover", "RUNNING", department: "dept-a");
         var w = new World { Connectors = { c } };
         using var m = w.Build();
-        await Scrape.OfAsync(m.Registry);
+        await Scrape.OfAsync(m);
         c.Status!.Department = "dept-z";
-        var s = await Scrape.OfAsync(m.Registry);
+        var s = await Scrape.OfAsync(m);
         Assert.That(s.Of(MetricNames.ConnectorState, ("name", "mover")).Select(x => x.Labels["department"]).Distinct(), Is.EqualTo(new[] { "dept-z" }));
     }
 
@@ -135,7 +135,7 @@ public class OperatorMetricsTests
     {
         var w = new World { Quotas = { Quota("q1", "dept-a", 4, 10, 2, 5) } };
         using var m = w.Build();
-        var s = await Scrape.OfAsync(m.Registry);
+        var s = await Scrape.OfAsync(m);
         Assert.That(s.Value(MetricNames.QuotaHard, ("department", "dept-a"), ("quota", "q1"), ("resource", "connectors")), Is.EqualTo(4));
         Assert.That(s.Value(MetricNames.QuotaUsed, ("department", "dept-a"), ("quota", "q1"), ("resource", "connectors")), Is.EqualTo(2));
         Assert.That(s.Value(MetricNames.QuotaUsed, ("department", "dept-a"), ("quota", "q1"), ("resource", "tasks")), Is.EqualTo(5));
@@ -151,7 +151,7 @@ public class OperatorMetricsTests
             Quotas = { Quota("q1", "dept-a", 4, 10, 1, 2) },
         };
         using var m = w.Build();
-        var s = await Scrape.OfAsync(m.Registry);
+        var s = await Scrape.OfAsync(m);
         Assert.That(s.Samples, Is.Not.Empty);
         Assert.That(s.Text, Does.Not.Contain("hunter2").And.Not.Contain("secret-host").And.Not.Contain("app.orders").And.Not.Contain("PostgresCdc"));
         var allowed = new HashSet<string> { "department", "namespace", "name", "state", "quota", "resource", "kind", "result", "queue", "route", "method", "code", "reason", "le" };
@@ -168,9 +168,9 @@ public class OperatorMetricsTests
         for (var round = 0; round < 3; round++)
         {
             foreach (var c in w.Connectors) c.Status!.ConnectorState = round % 2 == 0 ? "FAILED" : "RUNNING";
-            await Scrape.OfAsync(m.Registry);
+            await Scrape.OfAsync(m);
         }
-        var s = await Scrape.OfAsync(m.Registry);
+        var s = await Scrape.OfAsync(m);
         Assert.That(s.Of(MetricNames.ConnectorState).Count(), Is.EqualTo(50 * MetricNames.ConnectorStates.Count));
         Assert.That(s.Of(MetricNames.ConnectorFailedTasks).Count(), Is.EqualTo(50));
         Assert.That(s.Of(MetricNames.ConnectorAutoRestarts).Count(), Is.EqualTo(50));
@@ -182,9 +182,9 @@ public class OperatorMetricsTests
     {
         var w = new World();
         using var m = w.Build();
-        Assert.That((await Scrape.OfAsync(m.Registry)).Value(MetricNames.Leader), Is.EqualTo(0));
+        Assert.That((await Scrape.OfAsync(m)).Value(MetricNames.Leader), Is.EqualTo(0));
         w.Leader = true;
-        Assert.That((await Scrape.OfAsync(m.Registry)).Value(MetricNames.Leader), Is.EqualTo(1));
+        Assert.That((await Scrape.OfAsync(m)).Value(MetricNames.Leader), Is.EqualTo(1));
     }
 
     private sealed class Scripted(Func<ReconcileRequest, ReconcileResult> f) : IReconciler<V1Alpha1ManagedConnector>
@@ -209,7 +209,7 @@ public class OperatorMetricsTests
         await r.ReconcileAsync(new ReconcileRequest("ns", "later"), CancellationToken.None);
         await r.ReconcileAsync(new ReconcileRequest("ns", "again"), CancellationToken.None);
         Assert.ThrowsAsync<InvalidOperationException>(() => r.ReconcileAsync(new ReconcileRequest("ns", "boom"), CancellationToken.None));
-        var s = await Scrape.OfAsync(m.Registry);
+        var s = await Scrape.OfAsync(m);
         Assert.That(s.Value(MetricNames.ReconcileTotal, ("kind", "ManagedConnector"), ("result", "success")), Is.EqualTo(2));
         Assert.That(s.Value(MetricNames.ReconcileTotal, ("kind", "ManagedConnector"), ("result", "requeue_after")), Is.EqualTo(1));
         Assert.That(s.Value(MetricNames.ReconcileTotal, ("kind", "ManagedConnector"), ("result", "requeue")), Is.EqualTo(1));
@@ -238,7 +238,7 @@ public class OperatorMetricsTests
         admissions.Add(2, new("kind", "ManagedConnector"), new("result", "allowed"));
         latency.Record(0.004, new KeyValuePair<string, object?>("kind", "ManagedConnector"));
 
-        var s = await Scrape.OfAsync(m.Registry);
+        var s = await Scrape.OfAsync(m);
         Assert.That(s.Value(MetricNames.ConfluentRequests, ("route", route), ("code", "429")), Is.EqualTo(1));
         Assert.That(s.Value(MetricNames.ConfluentRequests, ("route", route), ("code", "circuit_open")), Is.EqualTo(1));
         Assert.That(s.Value(MetricNames.ConfluentDuration + "_count", ("route", route)), Is.EqualTo(1));
@@ -253,8 +253,8 @@ public class OperatorMetricsTests
         // A disposed host stops listening.
         other.Dispose();
         ConnectClientMetrics.Requests.Add(1, new("route", route), new("method", "GET"), new("status_code", "200"));
-        Assert.That((await Scrape.OfAsync(other.Registry)).Value(MetricNames.ConfluentRequests, ("route", route), ("code", "200")), Is.Null);
-        Assert.That((await Scrape.OfAsync(m.Registry)).Value(MetricNames.ConfluentRequests, ("route", route), ("code", "200")), Is.EqualTo(1));
+        Assert.That((await Scrape.OfAsync(other)).Value(MetricNames.ConfluentRequests, ("route", route), ("code", "200")), Is.Null);
+        Assert.That((await Scrape.OfAsync(m)).Value(MetricNames.ConfluentRequests, ("route", route), ("code", "200")), Is.EqualTo(1));
     }
 
     [Test]

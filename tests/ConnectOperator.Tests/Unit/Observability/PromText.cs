@@ -60,6 +60,15 @@ public sealed class Scrape
     /// <summary>Sum over all series matching the labels (0 when none).</summary>
     public double Sum(string name, params (string Key, string Value)[] labels) => Of(name, labels).Sum(s => s.Value);
 
+    /// <summary>What /metrics serves: the registry's exposition and the per-connector families.</summary>
+    public static async Task<Scrape> OfAsync(ConnectOperator.Observability.OperatorMetrics metrics)
+    {
+        using var ms = new MemoryStream();
+        await metrics.ExportAsync(ms);
+        return new Scrape(System.Text.Encoding.UTF8.GetString(ms.ToArray()));
+    }
+
+    /// <summary>The registry alone (without the per-connector families).</summary>
     public static async Task<Scrape> OfAsync(CollectorRegistry registry)
     {
         using var ms = new MemoryStream();

@@ -113,12 +113,7 @@ public class ThroughputOptionsAndGaugeTests
         Status = new V1Alpha1ManagedConnectorStatus { Department = "dept", ConnectorId = id, ConnectorState = "RUNNING" },
     };
 
-    private static async Task<Scrape> ScrapeAsync(OperatorMetrics m)
-    {
-        using var s = new MemoryStream();
-        await m.Registry.CollectAndExportAsTextAsync(s);
-        return new Scrape(System.Text.Encoding.UTF8.GetString(s.ToArray()));
-    }
+    private static Task<Scrape> ScrapeAsync(OperatorMetrics m) => Scrape.OfAsync(m);
 
     [Test]
     public async Task Gauges_follow_the_poller_values_and_lose_the_series_of_deleted_connectors()
