@@ -49,15 +49,23 @@ public sealed class OperatorProcess : IAsyncDisposable
         foreach (var kv in ExtraEnvironment) psi.Environment[kv.Key] = kv.Value;
         var sw = Stopwatch.StartNew();
         var process = Process.Start(psi)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // The last lines of output, to say why when the operator exits.
+        var tail = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Keep(string? line)
+        {
+            if (line is null) return;
+            tail.Enqueue(line);
+            while (tail.Count > 30) tail.TryDequeue(out _);
+        }
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var op = new OperatorProcess(process, sw, metricsPort);
         using var http = new HttpClient();
         while (true)
         {
-            if (process.HasExited) throw new InvalidOperationException("operator exited with " + process.ExitCode);
+            if (process.HasExited) throw new InvalidOperationException($"operator exited with {process.ExitCode}:\n{string.Join('\n', tail)}");
             try
             {
                 if ((await http.GetAsync($"http://127.0.0.1:{metricsPort}/readyz")).IsSuccessStatusCode) return (op, sw.Elapsed);

@@ -35,19 +35,21 @@ public sealed class ControllerSet
 
     public ControllerSet(TenantDirectory tenants, KubeApiClient api, Informer<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
         StatusWriter status, Finalizers finalizers, EventRecorder events, OperatorOptions options, ILoggerFactory logs,
-        OperatorMetrics? metrics = null, Confluent.Metrics.MetricsClientFactory? metricsClients = null)
+        OperatorMetrics? metrics = null, Confluent.Metrics.MetricsClientFactory? metricsClients = null, StringPool? strings = null)
     {
         var connectors = tenants.Connectors;
         connectors.Store.AddIndex(BySecretIndex, c => c.Spec.SecretConfig.Select(s => $"{c.Metadata.NamespaceProperty}/{s.SecretKeyRef.Name}").Distinct());
         connectors.Store.AddIndex(ByRemoteNameIndex, c => c.Status?.ConnectorName is { } n ? new[] { n } : Array.Empty<string>());
         tenants.Departments.Store.AddIndex(ByCredentialsIndex, d => new[] { $"{credentials.OperatorNamespace}/{d.Spec.Confluent.CredentialsSecretRef.Name}" });
 
-        Poller = new RemoteConnectorPoller(clients, () => PollTargets(tenants, credentials), OnRemoteChanged, options.PollInterval, logs.CreateLogger<RemoteConnectorPoller>());
+        Poller = new RemoteConnectorPoller(clients, () => PollTargets(tenants, credentials), OnRemoteChanged, options.PollInterval, logs.CreateLogger<RemoteConnectorPoller>(),
+            strings: strings);
 
         var mcReconciler = new ManagedConnectorReconciler(tenants, api, secrets, credentials, clients, Poller, status, finalizers, events, options,
             logs.CreateLogger<ManagedConnectorReconciler>());
         Connectors = new Controller<V1Alpha1ManagedConnector>("managedconnector", connectors, Metered(metrics, "ManagedConnector", mcReconciler),
-            new ControllerOptions { Workers = options.Workers }, logs.CreateLogger("controller.managedconnector"));
+            // Round-robin across departments, so one department's burst of thousands of connectors does not hold up the others.
+            new ControllerOptions { Workers = options.Workers, FairnessKey = r => tenants.FairnessKeyOf(r.Namespace ?? "") }, logs.CreateLogger("controller.managedconnector"));
         Departments = new Controller<V1Alpha1Department>("department", tenants.Departments,
             Metered(metrics, "Department", new DepartmentReconciler(tenants, credentials, clients, status, events, logs.CreateLogger<DepartmentReconciler>())),
             new ControllerOptions { Workers = 1 }, logs.CreateLogger("controller.department"));

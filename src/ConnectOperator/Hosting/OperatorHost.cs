@@ -54,24 +54,15 @@ public static class OperatorHost
         builder.Services.AddSingleton<KubeApiClient>();
         builder.Services.AddSingleton(TimeProvider.System);
 
-        var informerOptions = new InformerOptions { ResyncPeriod = options.ResyncPeriod };
+        // What each cache keeps of an object: CacheTransforms.
+        builder.Services.AddSingleton(new StringPool());
+        var informerOptions = new InformerOptions { ResyncPeriod = options.ResyncPeriod, Transform = CacheTransforms.DropLastApplied };
         builder.Services.AddSingleton(sp => new Informer<V1Alpha1Department>(sp.GetRequiredService<KubeApiClient>(), DepartmentReconciler.Kind, informerOptions, Logger(sp, "informer.departments")));
         builder.Services.AddSingleton(sp => new Informer<V1Alpha1ConnectorQuota>(sp.GetRequiredService<KubeApiClient>(), ConnectorQuotaReconciler.Kind, informerOptions, Logger(sp, "informer.connectorquotas")));
-        builder.Services.AddSingleton(sp => new Informer<V1Alpha1ManagedConnector>(sp.GetRequiredService<KubeApiClient>(), ManagedConnectorReconciler.Kind, informerOptions, Logger(sp, "informer.managedconnectors")));
-        // Secrets: values are cached only in the operator's namespace (Department credentials). Elsewhere the cache keeps
-        // names, keys and versions, enough to notice a rotation; values are read when a write needs them. This keeps
-        // memory flat on clusters full of unrelated Secrets, and keeps other teams' secrets out of the process.
-        var secretOptions = new InformerOptions
-        {
-            ResyncPeriod = options.ResyncPeriod,
-            Transform = o =>
-            {
-                if (o is not V1Secret secret || secret.Metadata.NamespaceProperty == options.Namespace) return;
-                secret.Data = secret.Data?.ToDictionary(kv => kv.Key, _ => Array.Empty<byte>());
-                secret.StringData = null;
-                secret.Metadata.Annotations = null;   // kubectl's last-applied copy holds the values too
-            },
-        };
+        builder.Services.AddSingleton(sp => new Informer<V1Alpha1ManagedConnector>(sp.GetRequiredService<KubeApiClient>(), ManagedConnectorReconciler.Kind,
+            new InformerOptions { ResyncPeriod = options.ResyncPeriod, Transform = CacheTransforms.ManagedConnectors(sp.GetRequiredService<StringPool>()) },
+            Logger(sp, "informer.managedconnectors")));
+        var secretOptions = new InformerOptions { ResyncPeriod = options.ResyncPeriod, Transform = CacheTransforms.Secrets(options.Namespace) };
         builder.Services.AddSingleton(sp => new Informer<V1Secret>(sp.GetRequiredService<KubeApiClient>(), ResourceKind.Secret, secretOptions, Logger(sp, "informer.secrets")));
         builder.Services.AddSingleton<TenantDirectory>();
         builder.Services.AddSingleton(sp => new CredentialsResolver(sp.GetRequiredService<Informer<V1Secret>>(), options.Namespace));

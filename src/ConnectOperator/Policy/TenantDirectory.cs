@@ -10,6 +10,7 @@ namespace ConnectOperator.Policy;
 public sealed class TenantDirectory
 {
     public const string ByDepartmentIndex = "department";
+    public const string ByClaimedNamespaceIndex = "claimed-namespace";
 
     private readonly Informer<V1Alpha1Department> _departments;
     private readonly Informer<V1Alpha1ConnectorQuota> _quotas;
@@ -21,6 +22,18 @@ public sealed class TenantDirectory
         _quotas = quotas;
         _connectors = connectors;
         _quotas.Store.AddIndex(ByDepartmentIndex, q => new[] { q.Spec.DepartmentRef.Name });
+        _departments.Store.AddIndex(ByClaimedNamespaceIndex, d => d.Spec.Namespaces);
+    }
+
+    /// <summary>
+    /// Whose turn a namespace's work is (the work queue's fairness key): the Department that claims it, else the namespace
+    /// itself. A cheap index lookup, because the queue calls it on every add; a namespace claimed twice (refused by the
+    /// webhook) falls back to the namespace.
+    /// </summary>
+    public string FairnessKeyOf(string @namespace)
+    {
+        var owners = _departments.Store.ByIndex(ByClaimedNamespaceIndex, @namespace);
+        return owners.Count == 1 ? "department/" + owners[0].Metadata.Name : "namespace/" + @namespace;
     }
 
     public Informer<V1Alpha1Department> Departments => _departments;

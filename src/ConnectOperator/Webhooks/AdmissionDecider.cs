@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using ConnectOperator.Entities;
 using ConnectOperator.Policy;
 using k8s;
@@ -174,14 +173,14 @@ public sealed class AdmissionDecider
     private static string Join(IEnumerable<Violation> violations) => string.Join("; ", violations.Select(v => v.Message));
 
     private static T? Parse<T>(JsonElement? element) where T : class
-        => element is { ValueKind: JsonValueKind.Object } e ? KubernetesJson.Deserialize<T>(e.GetRawText()) : null;
+        => element is { ValueKind: JsonValueKind.Object } e ? KubernetesJson.Deserialize<T>(e) : null;
 
     /// <summary>True when object.spec equals oldObject.spec (JSON equality, key order ignored).</summary>
     public static bool SpecUnchanged(AdmissionRequest request)
     {
         if (request.Object is not { ValueKind: JsonValueKind.Object } o || request.OldObject is not { ValueKind: JsonValueKind.Object } old) return false;
-        var a = o.TryGetProperty("spec", out var s1) ? JsonNode.Parse(s1.GetRawText()) : null;
-        var b = old.TryGetProperty("spec", out var s2) ? JsonNode.Parse(s2.GetRawText()) : null;
-        return JsonNode.DeepEquals(a, b);
+        var hasA = o.TryGetProperty("spec", out var a);
+        var hasB = old.TryGetProperty("spec", out var b);
+        return hasA == hasB && (!hasA || JsonElement.DeepEquals(a, b));
     }
 }

@@ -6,6 +6,14 @@ namespace ConnectOperator.Webhooks;
 // admission.k8s.io/v1 AdmissionReview, only the fields the webhooks read or write. KubernetesClient 21 has no model
 // for it, and object/oldObject stay raw JSON so each kind deserialises them into its own entity.
 
+/// <summary>
+/// Source-generated (de)serialisation of the AdmissionReview envelope: the webhook answers inside the API server's
+/// timeout on every apply, so it does not pay for reflection-based metadata on the request path.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(AdmissionReview))]
+public sealed partial class AdmissionJsonContext : JsonSerializerContext;
+
 public sealed class AdmissionReview
 {
     [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = "admission.k8s.io/v1";

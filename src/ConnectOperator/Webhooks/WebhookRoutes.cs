@@ -11,8 +11,6 @@ public static class WebhookRoutes
 
     public static string PathFor(string resource) => "/validate/" + resource;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static async Task HandleAsync(HttpContext http, string resource, AdmissionDecider decider, TenantDirectory tenants, ILogger log)
     {
         var started = Stopwatch.GetTimestamp();
@@ -20,7 +18,7 @@ public static class WebhookRoutes
         try
         {
             AdmissionReview? review;
-            try { review = await JsonSerializer.DeserializeAsync<AdmissionReview>(http.Request.Body, Json, http.RequestAborted).ConfigureAwait(false); }
+            try { review = await JsonSerializer.DeserializeAsync(http.Request.Body, AdmissionJsonContext.Default.AdmissionReview, http.RequestAborted).ConfigureAwait(false); }
             catch (JsonException e)
             {
                 http.Response.StatusCode = StatusCodes.Status400BadRequest;
@@ -51,7 +49,7 @@ public static class WebhookRoutes
 
             var answer = new AdmissionReview { ApiVersion = review.ApiVersion ?? "admission.k8s.io/v1", Kind = "AdmissionReview", Response = response };
             http.Response.ContentType = "application/json";
-            await JsonSerializer.SerializeAsync(http.Response.Body, answer, Json, http.RequestAborted).ConfigureAwait(false);
+            await JsonSerializer.SerializeAsync(http.Response.Body, answer, AdmissionJsonContext.Default.AdmissionReview, http.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

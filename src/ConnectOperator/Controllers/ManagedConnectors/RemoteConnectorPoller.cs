@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using ConnectOperator.Confluent;
+using ConnectOperator.Runtime.Caching;
 using Microsoft.Extensions.Logging;
 
 namespace ConnectOperator.Controllers.ManagedConnectors;
@@ -28,6 +29,7 @@ public sealed class RemoteConnectorPoller
     private readonly TimeSpan _interval;
     private readonly TimeSpan _minRefreshGap;
     private readonly ILogger _logger;
+    private readonly StringPool _strings;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
 
@@ -41,8 +43,10 @@ public sealed class RemoteConnectorPoller
     }
 
     public RemoteConnectorPoller(ConnectClientFactory clients, Func<IReadOnlyCollection<PollTarget>> targets,
-        Action<PollTarget, IReadOnlyCollection<string>> onChanged, TimeSpan interval, ILogger<RemoteConnectorPoller> logger, TimeSpan? minRefreshGap = null)
+        Action<PollTarget, IReadOnlyCollection<string>> onChanged, TimeSpan interval, ILogger<RemoteConnectorPoller> logger, TimeSpan? minRefreshGap = null,
+        StringPool? strings = null)
     {
+        _strings = strings ?? new StringPool();
         _clients = clients;
         _targets = targets;
         _onChanged = onChanged;
@@ -146,15 +150,17 @@ public sealed class RemoteConnectorPoller
             var client = _clients.Create(target.Credentials);
             Interlocked.Increment(ref _polls);
             var connectors = await client.ListConnectorsAsync(target.Cluster, ct);
-            var snapshot = new RemoteSnapshot(DateTimeOffset.UtcNow, connectors);
+            var at = DateTimeOffset.UtcNow;
             // A 64-bit hash per connector, not the JSON itself: at 10,000 connectors the difference is megabytes.
             var fingerprints = connectors.ToDictionary(kv => kv.Key, kv => System.IO.Hashing.XxHash64.HashToUInt64(JsonSerializer.SerializeToUtf8Bytes(kv.Value)), StringComparer.Ordinal);
             List<string> changed;
+            RemoteSnapshot snapshot;
             lock (entry)
             {
                 var old = entry.Fingerprints;
                 changed = fingerprints.Where(f => !old.TryGetValue(f.Key, out var o) || o != f.Value).Select(f => f.Key)
                     .Concat(old.Keys.Where(k => !fingerprints.ContainsKey(k))).ToList();
+                snapshot = new RemoteSnapshot(at, Retain(connectors, fingerprints, old, entry.Snapshot));
                 entry.Fingerprints = fingerprints;
                 entry.Snapshot = snapshot;
                 entry.NextPoll = snapshot.At + Jitter(_interval);
@@ -163,6 +169,49 @@ public sealed class RemoteConnectorPoller
             return snapshot;
         }
         finally { entry.Gate.Release(); }
+    }
+
+    /// <summary>
+    /// What the snapshot keeps until the next poll. A connector whose fingerprint did not change keeps the object of the
+    /// previous snapshot, so a quiet cluster allocates nothing that survives the poll (no steady promotion into the older
+    /// GC generations); a changed one is kept with right-sized config and the strings it shares with others (config
+    /// keys, states, and the values the informer cache holds too) taken from the <see cref="StringPool"/>.
+    /// </summary>
+    private Dictionary<string, ConnectorExpansion> Retain(IReadOnlyDictionary<string, ConnectorExpansion> polled, Dictionary<string, ulong> fingerprints,
+        Dictionary<string, ulong> previousFingerprints, RemoteSnapshot? previous)
+    {
+        var kept = new Dictionary<string, ConnectorExpansion>(polled.Count, StringComparer.Ordinal);
+        foreach (var (name, connector) in polled)
+        {
+            kept[name] = previous != null && previousFingerprints.TryGetValue(name, out var before) && before == fingerprints[name]
+                         && previous.Connectors.TryGetValue(name, out var same)
+                ? same
+                : Compact(connector, _strings);
+        }
+        return kept;
+    }
+
+    public static ConnectorExpansion Compact(ConnectorExpansion c, StringPool strings)
+    {
+        if (c.Info is { } info)
+        {
+            info.Config = strings.ShareDictionary(info.Config);
+            info.Type = strings.Share(info.Type);
+        }
+        if (c.Status is { } status)
+        {
+            status.Type = strings.Share(status.Type);
+            status.Connector.State = strings.Share(status.Connector.State)!;
+            status.Connector.WorkerId = strings.Share(status.Connector.WorkerId);
+            if (status.Tasks is { } tasks)
+                foreach (var t in tasks)
+                {
+                    t.State = strings.Share(t.State)!;
+                    t.WorkerId = strings.Share(t.WorkerId);
+                }
+        }
+        if (c.Id is { } id) id.IdType = strings.Share(id.IdType);
+        return c;
     }
 
     /// <summary>±10 % so that many clusters do not poll in lockstep.</summary>

@@ -1,0 +1,169 @@
+using System.Net;
+using ConnectOperator.Confluent;
+using ConnectOperator.Controllers.ManagedConnectors;
+using ConnectOperator.Entities;
+using ConnectOperator.Hosting;
+using ConnectOperator.Runtime.Caching;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ConnectOperator.Tests.Unit.Caching;
+
+/// <summary>What the caches keep (CacheTransforms, StringPool) and the poll snapshot's reuse of unchanged connectors.</summary>
+public class CompactCacheTests
+{
+    [Test]
+    public void The_pool_shares_equal_strings_and_leaves_long_ones_alone()
+    {
+        var pool = new StringPool(capacity: 100, maxLength: 8);
+        var a = pool.Share(new string('x', 5));
+        var b = pool.Share(new string('x', 5));
+        Assert.That(ReferenceEquals(a, b), Is.True, "equal short strings become one instance");
+        var long1 = new string('y', 9);
+        Assert.That(ReferenceEquals(pool.Share(long1), long1), Is.True, "a string over maxLength is returned as is");
+        Assert.That(pool.Share(new string('y', 9)), Is.Not.SameAs(long1));
+        Assert.That(pool.Share(null), Is.Null);
+        Assert.That(pool.Count, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void A_full_pool_starts_over_instead_of_growing()
+    {
+        var pool = new StringPool(capacity: 10);
+        for (var i = 0; i < 1_000; i++) pool.Share("value-" + i);
+        Assert.That(pool.Count, Is.LessThanOrEqualTo(10), "unique values cannot grow the pool past its capacity");
+        var s = pool.Share(new string('z', 3));
+        Assert.That(pool.Share(new string('z', 3)), Is.SameAs(s), "it still shares after starting over");
+    }
+
+    private static V1Alpha1ManagedConnector Converged(string ns, string name) => new()
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = name, NamespaceProperty = new string(ns.ToCharArray()), Finalizers = new List<string> { new(ConnectApi.Finalizer.ToCharArray()) },
+            Annotations = new Dictionary<string, string>
+            {
+                [CacheTransforms.LastAppliedAnnotation] = "{\"apiVersion\":\"connect.ebs.io/v1alpha1\",\"spec\":{\"config\":{\"kafka.topic\":\"x\"}}}",
+                [ConnectApi.AdoptAnnotation] = "true",
+            },
+        },
+        Spec = new V1Alpha1ManagedConnectorSpec
+        {
+            ConnectorClass = new string("DatagenSource".ToCharArray()),
+            Config = new Dictionary<string, string> { [new string("kafka.topic".ToCharArray())] = ns + ".orders", ["quickstart"] = new string("ORDERS".ToCharArray()) },
+            SecretConfig = new List<V1Alpha1SecretConfigEntry> { new() { Key = "password", SecretKeyRef = new V1Alpha1SecretKeyRef { Name = "db", Key = "password" } } },
+        },
+        Status = new V1Alpha1ManagedConnectorStatus
+        {
+            Department = new string("finance".ToCharArray()), ConnectorName = $"{ns}.{name}", ConnectorState = new string("RUNNING".ToCharArray()),
+            Conditions = new List<Condition> { new() { Type = new string("Ready".ToCharArray()), Status = new string("True".ToCharArray()), Reason = new string("Running".ToCharArray()), Message = $"{name} is running" } },
+            Tasks = new List<V1Alpha1TaskStatus> { new() { Id = 0, State = new string("RUNNING".ToCharArray()) } },
+        },
+    };
+
+    [Test]
+    public void The_connector_cache_drops_the_last_applied_copy_and_keeps_everything_it_reads()
+    {
+        var mc = Converged("fin-a", "orders");
+        var expected = Converged("fin-a", "orders");
+        expected.Metadata.Annotations.Remove(CacheTransforms.LastAppliedAnnotation);
+        CacheTransforms.Compact(mc, new StringPool());
+        Assert.That(mc.Metadata.Annotations.ContainsKey(CacheTransforms.LastAppliedAnnotation), Is.False);
+        Assert.That(mc.Metadata.Annotations[ConnectApi.AdoptAnnotation], Is.EqualTo("true"), "annotations the operator reads stay");
+        Assert.That(KubernetesJson.Serialize(mc), Is.EqualTo(KubernetesJson.Serialize(expected)), "nothing else changes");
+    }
+
+    [Test]
+    public void Cached_connectors_share_their_repeated_strings()
+    {
+        var pool = new StringPool();
+        var a = Converged("fin-a", "orders");
+        var b = Converged("fin-a", "payments");
+        CacheTransforms.Compact(a, pool);
+        CacheTransforms.Compact(b, pool);
+        Assert.Multiple(() =>
+        {
+            Assert.That(b.Metadata.NamespaceProperty, Is.SameAs(a.Metadata.NamespaceProperty));
+            Assert.That(b.Metadata.Finalizers[0], Is.SameAs(a.Metadata.Finalizers[0]));
+            Assert.That(b.Spec.ConnectorClass, Is.SameAs(a.Spec.ConnectorClass));
+            Assert.That(b.Spec.Config.Keys.First(k => k == "kafka.topic"), Is.SameAs(a.Spec.Config.Keys.First(k => k == "kafka.topic")));
+            Assert.That(b.Spec.Config["kafka.topic"], Is.SameAs(a.Spec.Config["kafka.topic"]), "equal values too (the same topic)");
+            Assert.That(b.Status!.Department, Is.SameAs(a.Status!.Department));
+            Assert.That(b.Status.Conditions[0].Reason, Is.SameAs(a.Status.Conditions[0].Reason));
+            Assert.That(b.Status.Tasks[0].State, Is.SameAs(a.Status.Tasks[0].State));
+            Assert.That(b.Status.ConnectorName, Is.Not.EqualTo(a.Status.ConnectorName));
+        });
+    }
+
+    [Test]
+    public void Department_and_quota_caches_drop_only_the_last_applied_copy()
+    {
+        var d = new V1Alpha1Department { Metadata = new V1ObjectMeta { Name = "finance", Annotations = new Dictionary<string, string> { [CacheTransforms.LastAppliedAnnotation] = "{}", ["team"] = "fin" } } };
+        CacheTransforms.DropLastApplied(d);
+        Assert.That(d.Metadata.Annotations, Is.EquivalentTo(new Dictionary<string, string> { ["team"] = "fin" }));
+        var q = new V1Alpha1ConnectorQuota { Metadata = new V1ObjectMeta { Name = "q", Annotations = new Dictionary<string, string> { [CacheTransforms.LastAppliedAnnotation] = "{}" } } };
+        CacheTransforms.DropLastApplied(q);
+        Assert.That(q.Metadata.Annotations, Is.Null);
+    }
+
+    [Test]
+    public void The_secret_cache_keeps_values_only_in_the_operator_namespace()
+    {
+        var transform = CacheTransforms.Secrets("connect-operator-system");
+        V1Secret Secret(string ns) => new()
+        {
+            Metadata = new V1ObjectMeta { Name = "s", NamespaceProperty = ns, Annotations = new Dictionary<string, string> { [CacheTransforms.LastAppliedAnnotation] = "{\"data\":{\"password\":\"c2VjcmV0\"}}" } },
+            Data = new Dictionary<string, byte[]> { ["password"] = "secret"u8.ToArray() },
+        };
+        var own = Secret("connect-operator-system");
+        var tenant = Secret("fin-a");
+        transform(own);
+        transform(tenant);
+        Assert.That(own.Data["password"], Is.EqualTo("secret"u8.ToArray()));
+        Assert.That(tenant.Data.Keys, Is.EquivalentTo(new[] { "password" }), "keys stay, to notice a rotation and report missing keys");
+        Assert.That(tenant.Data["password"], Is.Empty);
+        Assert.That(tenant.Metadata.Annotations, Is.Null, "the last-applied copy holds the value too");
+    }
+
+    /// <summary>Answers every list with connector "steady" unchanged and connector "moving" with a new state each time.</summary>
+    private sealed class ChangingConfluent : HttpMessageHandler
+    {
+        private int _calls;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            var n = Interlocked.Increment(ref _calls);
+            string Connector(string name, string state) =>
+                $"\"{name}\":{{\"id\":{{\"id\":\"lcc-{name}\",\"id_type\":\"ID\"}},\"info\":{{\"name\":\"{name}\",\"type\":\"source\",\"config\":{{\"connector.class\":\"DatagenSource\",\"kafka.topic\":\"fin.orders\"}}}},"
+                + $"\"status\":{{\"name\":\"{name}\",\"type\":\"source\",\"connector\":{{\"state\":\"{state}\",\"worker_id\":\"w\"}},\"tasks\":[]}}}}";
+            var body = "{" + Connector("steady", "RUNNING") + "," + Connector("moving", n % 2 == 0 ? "RUNNING" : "PAUSED") + "}";
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body) });
+        }
+    }
+
+    [Test]
+    public async Task A_poll_keeps_the_previous_object_of_an_unchanged_connector_and_shares_strings_of_changed_ones()
+    {
+        using var factory = new ConnectClientFactory(new ConnectClientOptions { BaseUrl = "http://confluent.invalid", RateLimitPermitsPerSecond = 1000, RateLimitBurst = 1000 },
+            primaryHandler: new ChangingConfluent());
+        var target = new PollTarget(new ClusterRef("env-1", "lkc-1"), new ConnectCredentials("k", "s"));
+        var changes = new List<IReadOnlyCollection<string>>();
+        var poller = new RemoteConnectorPoller(factory, () => new[] { target }, (_, changed) => { lock (changes) changes.Add(changed); },
+            TimeSpan.FromMilliseconds(20), NullLogger<RemoteConnectorPoller>.Instance, minRefreshGap: TimeSpan.FromMilliseconds(1));
+        var first = await poller.GetAsync(target, CancellationToken.None);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var run = poller.RunAsync(cts.Token);
+        RemoteSnapshot second;
+        while (ReferenceEquals(second = await poller.GetAsync(target, CancellationToken.None), first)) await Task.Delay(10, cts.Token);
+        await cts.CancelAsync();
+        await run;
+
+        Assert.That(second.Connectors["steady"], Is.SameAs(first.Connectors["steady"]), "an unchanged connector is not replaced");
+        Assert.That(second.Connectors["moving"], Is.Not.SameAs(first.Connectors["moving"]));
+        Assert.That(second.Connectors["moving"].Status!.Connector.State, Is.Not.EqualTo(first.Connectors["moving"].Status!.Connector.State));
+        Assert.That(second.Connectors["moving"].Info!.Config["kafka.topic"], Is.SameAs(first.Connectors["steady"].Info!.Config["kafka.topic"]),
+            "equal config values of different connectors are one string");
+        lock (changes) Assert.That(changes.Skip(1).First(), Is.EquivalentTo(new[] { "moving" }), "only the changed connector is reported");
+    }
+}
