@@ -58,8 +58,14 @@ public sealed class TenantDirectory
     public static DepartmentPolicy ToPolicy(V1Alpha1Department d) => new(d.Metadata.Name, d.Spec.Namespaces.ToList(),
         d.Spec.Policy.AllowedConnectorClasses.ToList(), d.Spec.Policy.TopicPrefixes.ToList(), d.Spec.Policy.AllowedHosts.ToList());
 
+    /// <summary>
+    /// The decision input for one connector. The config is the object's own dictionary, not a copy: admission builds a
+    /// candidate for every connector of the department on each request, and copying their configs was most of what a
+    /// request allocated. Candidates are read-only, like the cached objects they come from.
+    /// </summary>
     public static ConnectorCandidate ToCandidate(V1Alpha1ManagedConnector c) => new(c.Metadata.NamespaceProperty ?? "", c.Metadata.Name,
-        c.Spec.ConnectorClass, c.Spec.TasksMax, new Dictionary<string, string>(c.Spec.Config), c.Spec.SecretConfig.Select(s => s.Key).ToList(),
+        c.Spec.ConnectorClass, c.Spec.TasksMax, c.Spec.Config as IReadOnlyDictionary<string, string> ?? new Dictionary<string, string>(c.Spec.Config),
+        c.Spec.SecretConfig.Count == 0 ? Array.Empty<string>() : c.Spec.SecretConfig.Select(s => s.Key).ToList(),
         c.Metadata.CreationTimestamp is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null);
 
     public static QuotaLimits ToLimits(V1Alpha1ConnectorQuota q) => new(q.Metadata.Name, q.Spec.Hard.Connectors, q.Spec.Hard.Tasks, q.Spec.Hard.TasksPerConnector);
