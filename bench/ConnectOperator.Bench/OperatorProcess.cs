@@ -35,11 +35,15 @@ public sealed class OperatorProcess : IAsyncDisposable
     /// <summary>Starts <c>connect-operator run</c> with <paramref name="args"/> and returns once <c>/readyz</c> answers (caches synced).</summary>
     public static async Task<(OperatorProcess Operator, TimeSpan Ready)> StartAsync(string kubeconfig, IEnumerable<string> args, TimeSpan poll)
     {
-        var dll = Path.Combine(TestCluster.RepoRoot, "src", "ConnectOperator", "bin", "Release", "net10.0", "connect-operator.dll");
+        // BENCH_OPERATOR_DLL: measure another build of the operator, e.g. a ReadyToRun publish or a NativeAOT executable.
+        var dll = Environment.GetEnvironmentVariable("BENCH_OPERATOR_DLL")
+                  ?? Path.Combine(TestCluster.RepoRoot, "src", "ConnectOperator", "bin", "Release", "net10.0", "connect-operator.dll");
         if (!File.Exists(dll)) throw new InvalidOperationException($"build the operator first: dotnet build -c Release ({dll} missing)");
         var metricsPort = TestCluster.FreePort();
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(dll);
+        // A native (NativeAOT) build is started directly, a managed one through the dotnet host.
+        var native = !dll.EndsWith(".dll", StringComparison.Ordinal);
+        var psi = new ProcessStartInfo(native ? dll : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (!native) psi.ArgumentList.Add(dll);
         psi.ArgumentList.Add("run");
         psi.ArgumentList.Add($"--Operator:MetricsPort={metricsPort}");
         psi.ArgumentList.Add("--Operator:BindAddress=127.0.0.1");
