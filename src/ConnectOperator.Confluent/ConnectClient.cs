@@ -50,8 +50,32 @@ public sealed class ConnectClient : IConnectClient
         => await SendAsync<List<string>>(new Call(HttpMethod.Get, "connectors", cluster, "connectors"), ct) ?? [];
 
     public async Task<IReadOnlyDictionary<string, ConnectorExpansion>> ListConnectorsAsync(ClusterRef cluster, CancellationToken ct = default)
-        => await SendAsync<Dictionary<string, ConnectorExpansion>>(new Call(HttpMethod.Get, "connectors?expand=id,info,status", cluster, "connectors?expand=id,info,status"), ct)
-           ?? new Dictionary<string, ConnectorExpansion>();
+        => await SendAsync<Dictionary<string, ConnectorExpansion>>(ExpandedList(cluster), ct) ?? new Dictionary<string, ConnectorExpansion>();
+
+    public async Task<JsonDocument> ListConnectorsJsonAsync(ClusterRef cluster, CancellationToken ct = default)
+    {
+        var call = ExpandedList(cluster);
+        var doc = await SendAsync<JsonDocument>(call, ct) ?? JsonDocument.Parse("{}");
+        if (doc.RootElement.ValueKind == JsonValueKind.Object) return doc;
+        doc.Dispose();
+        throw new ConfluentApiException(HttpStatusCode.OK, call.Operation, "unexpected response body (not an object of connectors)", null, null);
+    }
+
+    /// <summary>One entry of <see cref="ListConnectorsJsonAsync"/>, read as <see cref="ListConnectorsAsync"/> reads it.</summary>
+    public static ConnectorExpansion ReadExpansion(JsonElement entry)
+    {
+        try
+        {
+            return entry.Deserialize<ConnectorExpansion>(Json) ?? throw new JsonException("null connector");
+        }
+        catch (JsonException e)
+        {
+            // Not the body itself (it may hold config): the path is enough to debug.
+            throw new ConfluentApiException(HttpStatusCode.OK, "GET connectors?expand", $"unexpected response body ({e.Path})", null, null);
+        }
+    }
+
+    private static Call ExpandedList(ClusterRef cluster) => new(HttpMethod.Get, "connectors?expand=id,info,status", cluster, "connectors?expand=id,info,status");
 
     public async Task<ConnectorInfo> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default)
     {

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using ConnectOperator.Confluent;
 using ConnectOperator.Runtime.Caching;
@@ -74,12 +76,14 @@ public sealed class RemoteConnectorPoller
         lock (entry)
         {
             if (entry.Snapshot is not { } snap) return;
-            var connectors = new Dictionary<string, ConnectorExpansion>(snap.Connectors, StringComparer.Ordinal);
-            if (deleted) connectors.Remove(name);
+            // An immutable map, so this is a path copy (O(log n)), not a copy of all 5,000 entries of the cluster per
+            // write: during a burst of creates those copies were gigabytes of large-object garbage.
+            var connectors = snap.Connectors as ImmutableDictionary<string, ConnectorExpansion> ?? snap.Connectors.ToImmutableDictionary(StringComparer.Ordinal);
+            if (deleted) connectors = connectors.Remove(name);
             else
             {
                 connectors.TryGetValue(name, out var old);
-                connectors[name] = new ConnectorExpansion
+                connectors = connectors.SetItem(name, new ConnectorExpansion
                 {
                     Id = old?.Id,
                     Info = plainConfig is null ? old?.Info : new ConnectorExpansionInfo { Name = name, Config = new Dictionary<string, string>(plainConfig), Type = old?.Info?.Type },
@@ -90,7 +94,7 @@ public sealed class RemoteConnectorPoller
                         Connector = new ConnectorState { State = newState ?? old?.Status?.Connector.State ?? ConnectorStates.Provisioning },
                         Tasks = newState == null ? old?.Status?.Tasks : null,
                     },
-                };
+                });
             }
             entry.Snapshot = snap with { Connectors = connectors };
             // Forget what the last poll saw of it: the next poll must report it as changed even if Confluent's view
@@ -149,18 +153,32 @@ public sealed class RemoteConnectorPoller
             entry.RefreshRequested = false;
             var client = _clients.Create(target.Credentials);
             Interlocked.Increment(ref _polls);
-            var connectors = await client.ListConnectorsAsync(target.Cluster, ct);
+            // The list stays JSON: a connector whose bytes hash as in the last poll keeps its object, and only
+            // the changed ones become objects. At 10,000 connectors, materialising every one on every poll was a
+            // steady stream of objects that lived just long enough to be promoted and die in the oldest generation.
+            using var doc = await client.ListConnectorsJsonAsync(target.Cluster, ct);
             var at = DateTimeOffset.UtcNow;
-            // A 64-bit hash per connector, not the JSON itself: at 10,000 connectors the difference is megabytes.
-            var fingerprints = connectors.ToDictionary(kv => kv.Key, kv => System.IO.Hashing.XxHash64.HashToUInt64(JsonSerializer.SerializeToUtf8Bytes(kv.Value)), StringComparer.Ordinal);
-            List<string> changed;
+            var changed = new List<string>();
             RemoteSnapshot snapshot;
             lock (entry)
             {
                 var old = entry.Fingerprints;
-                changed = fingerprints.Where(f => !old.TryGetValue(f.Key, out var o) || o != f.Value).Select(f => f.Key)
-                    .Concat(old.Keys.Where(k => !fingerprints.ContainsKey(k))).ToList();
-                snapshot = new RemoteSnapshot(at, Retain(connectors, fingerprints, old, entry.Snapshot));
+                var previous = entry.Snapshot;
+                var fingerprints = new Dictionary<string, ulong>(old.Count, StringComparer.Ordinal);
+                var kept = ImmutableDictionary.CreateBuilder<string, ConnectorExpansion>(StringComparer.Ordinal);
+                foreach (var p in doc.RootElement.EnumerateObject())
+                {
+                    // A 64-bit hash of the connector's JSON, not the JSON itself: at 10,000 connectors the difference is megabytes.
+                    var fingerprint = System.IO.Hashing.XxHash64.HashToUInt64(JsonMarshal.GetRawUtf8Value(p.Value));
+                    fingerprints[p.Name] = fingerprint;
+                    var unchanged = old.TryGetValue(p.Name, out var before) && before == fingerprint;
+                    kept[p.Name] = unchanged && previous != null && previous.Connectors.TryGetValue(p.Name, out var same)
+                        ? same
+                        : Compact(ConnectClient.ReadExpansion(p.Value), _strings);
+                    if (!unchanged) changed.Add(p.Name);
+                }
+                changed.AddRange(old.Keys.Where(k => !fingerprints.ContainsKey(k)));
+                snapshot = new RemoteSnapshot(at, kept.ToImmutable());
                 entry.Fingerprints = fingerprints;
                 entry.Snapshot = snapshot;
                 entry.NextPoll = snapshot.At + Jitter(_interval);
@@ -172,25 +190,9 @@ public sealed class RemoteConnectorPoller
     }
 
     /// <summary>
-    /// What the snapshot keeps until the next poll. A connector whose fingerprint did not change keeps the object of the
-    /// previous snapshot, so a quiet cluster allocates nothing that survives the poll (no steady promotion into the older
-    /// GC generations); a changed one is kept with right-sized config and the strings it shares with others (config
-    /// keys, states, and the values the informer cache holds too) taken from the <see cref="StringPool"/>.
+    /// A changed connector as the snapshot keeps it until the next poll: right-sized config, and the strings it shares
+    /// with others (config keys, states, and the values the informer cache holds too) taken from the <see cref="StringPool"/>.
     /// </summary>
-    private Dictionary<string, ConnectorExpansion> Retain(IReadOnlyDictionary<string, ConnectorExpansion> polled, Dictionary<string, ulong> fingerprints,
-        Dictionary<string, ulong> previousFingerprints, RemoteSnapshot? previous)
-    {
-        var kept = new Dictionary<string, ConnectorExpansion>(polled.Count, StringComparer.Ordinal);
-        foreach (var (name, connector) in polled)
-        {
-            kept[name] = previous != null && previousFingerprints.TryGetValue(name, out var before) && before == fingerprints[name]
-                         && previous.Connectors.TryGetValue(name, out var same)
-                ? same
-                : Compact(connector, _strings);
-        }
-        return kept;
-    }
-
     public static ConnectorExpansion Compact(ConnectorExpansion c, StringPool strings)
     {
         if (c.Info is { } info)

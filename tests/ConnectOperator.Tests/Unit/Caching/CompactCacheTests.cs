@@ -166,4 +166,27 @@ public class CompactCacheTests
             "equal config values of different connectors are one string");
         lock (changes) Assert.That(changes.Skip(1).First(), Is.EquivalentTo(new[] { "moving" }), "only the changed connector is reported");
     }
+
+    [Test]
+    public async Task A_recorded_write_amends_a_new_snapshot_and_leaves_the_one_readers_hold_alone()
+    {
+        using var factory = new ConnectClientFactory(new ConnectClientOptions { BaseUrl = "http://confluent.invalid", RateLimitPermitsPerSecond = 1000, RateLimitBurst = 1000 },
+            primaryHandler: new ChangingConfluent());
+        var target = new PollTarget(new ClusterRef("env-1", "lkc-1"), new ConnectCredentials("k", "s"));
+        var poller = new RemoteConnectorPoller(factory, () => new[] { target }, (_, _) => { }, TimeSpan.FromMinutes(1), NullLogger<RemoteConnectorPoller>.Instance);
+        var held = await poller.GetAsync(target, CancellationToken.None);
+
+        poller.RecordWrite(target, "new", new Dictionary<string, string> { ["kafka.topic"] = "fin.new" }, ConnectorStates.Provisioning);
+        poller.RecordWrite(target, "moving", null, deleted: true);
+        var now = await poller.GetAsync(target, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(now.Connectors["new"].Status!.Connector.State, Is.EqualTo(ConnectorStates.Provisioning));
+            Assert.That(now.Connectors["new"].Info!.Config["kafka.topic"], Is.EqualTo("fin.new"));
+            Assert.That(now.Connectors.ContainsKey("moving"), Is.False);
+            Assert.That(now.Connectors["steady"], Is.SameAs(held.Connectors["steady"]));
+            Assert.That(held.Connectors.Keys, Is.EquivalentTo(new[] { "steady", "moving" }), "a snapshot already handed out never changes");
+        });
+    }
 }
