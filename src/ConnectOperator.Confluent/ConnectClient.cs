@@ -229,6 +229,9 @@ public sealed class ConnectClient : IConnectClient
                 var stream = await response.Content.ReadAsStreamAsync(ct);
                 try
                 {
+                    // A document is parsed into pooled buffers (returned when the caller disposes it); the serializer
+                    // would copy a whole list into new large arrays on every poll.
+                    if (typeof(T) == typeof(JsonDocument)) return (T)(object)await JsonDocument.ParseAsync(stream, default, ct);
                     return await JsonSerializer.DeserializeAsync<T>(stream, Json, ct);
                 }
                 catch (JsonException e)
