@@ -70,10 +70,10 @@ public static class AdmissionHttpBench
 
         // The operator as its own process, as in a pod: the load generator below must not share its heap or thread pool.
         var port = TestCluster.FreePort();
-        await using var op = (await OperatorProcess.StartAsync(kube.KubeconfigPath, new[]
+        await using var op = await OperatorProcess.StartAsync(kube.KubeconfigPath, new[]
         {
             $"--Operator:Namespace={opNs}", $"--Operator:ConfluentBaseUrl={emulator.Urls.First()}", $"--Operator:WebhookPort={port}",
-        }, TimeSpan.FromMilliseconds(200))).Operator;   // ready: every informer has listed, so the cache holds all n connectors
+        }, TimeSpan.FromMilliseconds(200));   // ready: every informer has listed, so the cache holds all n connectors
         await op.WaitIdleAsync(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(10));   // the first pass writes every connector's status
 
         using var http = new HttpClient(new SocketsHttpHandler
@@ -129,8 +129,7 @@ public static class AdmissionHttpBench
     }
 
     private static double[] GcCounts(string metrics)
-        => Enumerable.Range(0, 3).Select(g => metrics.Split('\n').Where(l => l.StartsWith($"dotnet_collection_count_total{{generation=\"{g}\"}}", StringComparison.Ordinal))
-            .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture)).FirstOrDefault()).ToArray();
+        => Enumerable.Range(0, 3).Select(g => OperatorProcess.Sample(metrics, $"dotnet_collection_count_total{{generation=\"{g}\"}}") ?? 0).ToArray();
 
     private static V1Alpha1ManagedConnector Connector(int i, string name) => new()
     {

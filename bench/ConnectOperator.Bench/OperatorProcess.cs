@@ -33,7 +33,7 @@ public sealed class OperatorProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>connect-operator run</c> with <paramref name="args"/> and returns once <c>/readyz</c> answers (caches synced).</summary>
-    public static async Task<(OperatorProcess Operator, TimeSpan Ready)> StartAsync(string kubeconfig, IEnumerable<string> args, TimeSpan poll)
+    public static async Task<OperatorProcess> StartAsync(string kubeconfig, IEnumerable<string> args, TimeSpan poll)
     {
         // BENCH_OPERATOR_DLL: measure another build of the operator, e.g. a ReadyToRun publish or a NativeAOT executable.
         var dll = Environment.GetEnvironmentVariable("BENCH_OPERATOR_DLL")
@@ -72,7 +72,7 @@ public sealed class OperatorProcess : IAsyncDisposable
             if (process.HasExited) throw new InvalidOperationException($"operator exited with {process.ExitCode}:\n{string.Join('\n', tail)}");
             try
             {
-                if ((await http.GetAsync($"http://127.0.0.1:{metricsPort}/readyz")).IsSuccessStatusCode) return (op, sw.Elapsed);
+                if ((await http.GetAsync($"http://127.0.0.1:{metricsPort}/readyz")).IsSuccessStatusCode) return op;
             }
             catch (HttpRequestException) { }
             await Task.Delay(poll);
@@ -106,8 +106,8 @@ public sealed class OperatorProcess : IAsyncDisposable
         while (sw.Elapsed < timeout)
         {
             var text = await MetricsAsync();
-            var reconciles = Sum(text, "connect_operator_reconcile_total");
-            var depth = Sum(text, "connect_operator_workqueue_depth");
+            var reconciles = Sample(text, "connect_operator_reconcile_total") ?? 0;
+            var depth = Sample(text, "connect_operator_workqueue_depth") ?? 0;
             if (reconciles != last || depth > 0) { last = reconciles; since.Restart(); }
             else if (since.Elapsed >= quiet) return;
             await Task.Delay(TimeSpan.FromSeconds(1));
@@ -115,15 +115,20 @@ public sealed class OperatorProcess : IAsyncDisposable
         throw new TimeoutException($"the operator did not become idle within {timeout}");
     }
 
-    private static double Sum(string metrics, string name)
-        => metrics.Split('\n').Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
-
-    public async Task<double> ManagedHeapMbAsync()
+    /// <summary>
+    /// The sum of the samples of <paramref name="series"/> in a Prometheus text exposition, over all label sets, or one
+    /// label set when <paramref name="series"/> spells it out (<c>name{label="value"}</c>); null when there is none.
+    /// </summary>
+    public static double? Sample(string metrics, string series)
     {
-        var line = (await MetricsAsync()).Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_total_memory_bytes ", StringComparison.Ordinal));
-        return line is null ? double.NaN : double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture) / (1 << 20);
+        double? sum = null;
+        foreach (var line in metrics.Split('\n'))
+            if (line.StartsWith(series + " ", StringComparison.Ordinal) || (!series.EndsWith('}') && line.StartsWith(series + "{", StringComparison.Ordinal)))
+                sum = (sum ?? 0) + double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+        return sum;
     }
+
+    public async Task<double> ManagedHeapMbAsync() => (Sample(await MetricsAsync(), "dotnet_total_memory_bytes") ?? double.NaN) / (1 << 20);
 
     public async ValueTask DisposeAsync()
     {

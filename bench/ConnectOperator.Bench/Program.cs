@@ -16,7 +16,7 @@ foreach (var kv in Arg("--operator-env", "").Split(',', StringSplitOptions.Remov
 
 // `admission [connectors] [iterations]`: webhook decision latency with the cache full (see AdmissionBench).
 if (args.Length > 0 && args[0] == "admission") return await AdmissionBench.RunAsync(args[1..]);
-// `memory [connectors]`: bytes per connector of the informer cache and of a poll snapshot (MemoryProbe).
+// `memory`: bytes per cached connector and per poll-snapshot entry, as received and as kept (MemoryProbe).
 if (args.Length > 0 && args[0] == "memory") return await MemoryProbe.RunAsync(args[1..]);
 // `admission-http [connectors] [requests/s] [seconds]`: the same end to end over HTTPS at a steady rate (AdmissionHttpBench).
 if (args.Length > 0 && args[0] == "admission-http") return await AdmissionHttpBench.RunAsync(args[1..]);

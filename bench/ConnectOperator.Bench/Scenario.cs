@@ -86,18 +86,15 @@ public sealed class Scenario : IAsyncDisposable
         }
     }
 
-    private static string RepoFile(params string[] parts) => Path.Combine(new[] { TestCluster.RepoRoot }.Concat(parts).ToArray());
-
     private async Task<TimeSpan> StartOperatorAsync()
     {
-        var (op, _) = await OperatorProcess.StartAsync(_kube.KubeconfigPath, new[]
+        var op = await OperatorProcess.StartAsync(_kube.KubeconfigPath, new[]
         {
             $"--Operator:Namespace={OperatorNamespace}", $"--Operator:ConfluentBaseUrl={_emulator.Urls.First()}",
             $"--Operator:PollInterval={PollInterval}", $"--Operator:Workers={Parallelism}", "--Operator:WebhookPort=0",
             "--Operator:LeaderElection:Identity=bench", "--Confluent:RateLimitPermitsPerSecond=1000", "--Confluent:RateLimitBurst=1000",
         }, TimeSpan.FromMilliseconds(50));
         _operator = op;
-        var sw = Stopwatch.StartNew();
         // Ready is caches synced and the lease held: a replica that is not the leader reconciles nothing.
         while (true)
         {
