@@ -71,11 +71,13 @@ public sealed class ConnectClient : IConnectClient
         catch (JsonException e)
         {
             // Not the body itself (it may hold config): the path is enough to debug.
-            throw new ConfluentApiException(HttpStatusCode.OK, "GET connectors?expand", $"unexpected response body ({e.Path})", null, null);
+            throw new ConfluentApiException(HttpStatusCode.OK, $"GET {ExpandedListRoute}", $"unexpected response body ({e.Path})", null, null);
         }
     }
 
-    private static Call ExpandedList(ClusterRef cluster) => new(HttpMethod.Get, "connectors?expand=id,info,status", cluster, "connectors?expand=id,info,status");
+    private const string ExpandedListRoute = "connectors?expand=id,info,status";
+
+    private static Call ExpandedList(ClusterRef cluster) => new(HttpMethod.Get, ExpandedListRoute, cluster, ExpandedListRoute);
 
     public async Task<ConnectorInfo> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default)
     {

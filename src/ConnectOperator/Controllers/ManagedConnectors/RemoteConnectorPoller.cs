@@ -14,8 +14,11 @@ public sealed record PollTarget(ClusterRef Cluster, ConnectCredentials Credentia
     public string Id => $"{Cluster}/{Credentials.ApiKey}";
 }
 
-/// <summary>Every connector one credential sees on one cluster, as of <see cref="At"/>.</summary>
-public sealed record RemoteSnapshot(DateTimeOffset At, IReadOnlyDictionary<string, ConnectorExpansion> Connectors);
+/// <summary>
+/// Every connector one credential sees on one cluster, as of <see cref="At"/>. Immutable, so a reader may hold it while
+/// writes are recorded into a newer one.
+/// </summary>
+public sealed record RemoteSnapshot(DateTimeOffset At, ImmutableDictionary<string, ConnectorExpansion> Connectors);
 
 /// <summary>
 /// Connector health at scale: ONE <c>GET …/connectors?expand=id,info,status</c> per cluster and credential per
@@ -78,7 +81,7 @@ public sealed class RemoteConnectorPoller
             if (entry.Snapshot is not { } snap) return;
             // An immutable map, so this is a path copy (O(log n)), not a copy of all 5,000 entries of the cluster per
             // write: during a burst of creates those copies were gigabytes of large-object garbage.
-            var connectors = snap.Connectors as ImmutableDictionary<string, ConnectorExpansion> ?? snap.Connectors.ToImmutableDictionary(StringComparer.Ordinal);
+            var connectors = snap.Connectors;
             if (deleted) connectors = connectors.Remove(name);
             else
             {
