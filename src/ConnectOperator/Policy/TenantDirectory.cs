@@ -27,24 +27,25 @@ public sealed class TenantDirectory
 
     /// <summary>
     /// Whose turn a namespace's work is (the work queue's fairness key): the Department that claims it, else the namespace
-    /// itself. A cheap index lookup, because the queue calls it on every add; a namespace claimed twice (refused by the
-    /// webhook) falls back to the namespace.
+    /// itself (unassigned, or claimed twice, which the webhook refuses).
     /// </summary>
     public string FairnessKeyOf(string @namespace)
-    {
-        var owners = _departments.Store.ByIndex(ByClaimedNamespaceIndex, @namespace);
-        return owners.Count == 1 ? "department/" + owners[0].Metadata.Name : "namespace/" + @namespace;
-    }
+        => ResolveDepartment(@namespace).Department is { } d ? "department/" + d.Metadata.Name : "namespace/" + @namespace;
 
     public Informer<V1Alpha1Department> Departments => _departments;
     public Informer<V1Alpha1ConnectorQuota> Quotas => _quotas;
     public Informer<V1Alpha1ManagedConnector> Connectors => _connectors;
 
+    /// <summary>
+    /// The Department that claims <paramref name="namespace"/>, or why there is none. Every reconcile, admission request
+    /// and metrics scrape asks this, so only the Departments that claim the namespace are read (an index of the cache),
+    /// and the rule itself stays the one <c>validate</c> uses (<see cref="PolicyEvaluator.ResolveDepartment"/>).
+    /// </summary>
     public (V1Alpha1Department? Department, Violation? Violation) ResolveDepartment(string @namespace)
     {
-        var all = _departments.Store.List().Where(d => d.Metadata.DeletionTimestamp == null).ToList();
-        var (policy, violation) = PolicyEvaluator.ResolveDepartment(@namespace, all.Select(ToPolicy));
-        return (policy is null ? null : all.First(d => d.Metadata.Name == policy.Name), violation);
+        var claiming = _departments.Store.ByIndex(ByClaimedNamespaceIndex, @namespace).Where(d => d.Metadata.DeletionTimestamp == null).ToList();
+        var (policy, violation) = PolicyEvaluator.ResolveDepartment(@namespace, claiming.Select(ToPolicy));
+        return (policy is null ? null : claiming.First(d => d.Metadata.Name == policy.Name), violation);
     }
 
     public IReadOnlyList<V1Alpha1ConnectorQuota> QuotasOf(string department) => _quotas.Store.ByIndex(ByDepartmentIndex, department);
