@@ -71,14 +71,14 @@ public static class MemoryProbe
             ["name"] = RemoteName, ["connector.class"] = "DatagenSource", ["kafka.topic"] = "dept0.orders0", ["quickstart"] = "ORDERS",
             ["output.data.format"] = "JSON", ["tasks.max"] = "1", ["kafka.auth.mode"] = "SERVICE_ACCOUNT", ["kafka.service.account.id"] = "sa-0",
         });
-        using var listed = await client.ListConnectorsJsonAsync(cluster);
-        var remote = listed.RootElement.EnumerateObject().First().Value.GetRawText();
-        Console.WriteLine($"one connector as Confluent lists it (expand=id,info,status): {remote.Length} bytes of JSON");
-        static ConnectorExpansion Read(string json)
+        string remote;
+        using (var listed = await client.OpenConnectorListAsync(cluster))
         {
-            using var doc = System.Text.Json.JsonDocument.Parse(json);
-            return ConnectClient.ReadExpansion(doc.RootElement);
+            if (!await listed.ReadAsync()) throw new InvalidOperationException("the emulator listed no connector");
+            remote = System.Text.Encoding.UTF8.GetString(listed.Raw);
         }
+        Console.WriteLine($"one connector as Confluent lists it (expand=id,info,status): {remote.Length} bytes of JSON");
+        static ConnectorExpansion Read(string json) => ConnectClient.ReadExpansion(System.Text.Encoding.UTF8.GetBytes(json));
         Many("as listed", remote, Read);
         Many("as the poll snapshot keeps it (RemoteConnectorPoller.Compact)", remote, Read, o => RemoteConnectorPoller.Compact(o, pool));
         await emulator.StopAsync();

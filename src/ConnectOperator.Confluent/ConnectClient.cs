@@ -52,21 +52,15 @@ public sealed class ConnectClient : IConnectClient
     public async Task<IReadOnlyDictionary<string, ConnectorExpansion>> ListConnectorsAsync(ClusterRef cluster, CancellationToken ct = default)
         => await SendAsync<Dictionary<string, ConnectorExpansion>>(ExpandedList(cluster), ct) ?? new Dictionary<string, ConnectorExpansion>();
 
-    public async Task<JsonDocument> ListConnectorsJsonAsync(ClusterRef cluster, CancellationToken ct = default)
-    {
-        var call = ExpandedList(cluster);
-        var doc = await SendAsync<JsonDocument>(call, ct) ?? JsonDocument.Parse("{}");
-        if (doc.RootElement.ValueKind == JsonValueKind.Object) return doc;
-        doc.Dispose();
-        throw new ConfluentApiException(HttpStatusCode.OK, call.Operation, "unexpected response body (not an object of connectors)", null, null);
-    }
+    public async Task<ConnectorListReader> OpenConnectorListAsync(ClusterRef cluster, CancellationToken ct = default)
+        => (await SendAsync<ConnectorListReader>(ExpandedList(cluster, streamed: true), ct))!;
 
-    /// <summary>One entry of <see cref="ListConnectorsJsonAsync"/>, read as <see cref="ListConnectorsAsync"/> reads it.</summary>
-    public static ConnectorExpansion ReadExpansion(JsonElement entry)
+    /// <summary>One connector of the expanded list (its JSON), read as <see cref="ListConnectorsAsync"/> reads it.</summary>
+    public static ConnectorExpansion ReadExpansion(ReadOnlySpan<byte> entry)
     {
         try
         {
-            return entry.Deserialize<ConnectorExpansion>(Json) ?? throw new JsonException("null connector");
+            return JsonSerializer.Deserialize<ConnectorExpansion>(entry, Json) ?? throw new JsonException("null connector");
         }
         catch (JsonException e)
         {
@@ -77,7 +71,7 @@ public sealed class ConnectClient : IConnectClient
 
     private const string ExpandedListRoute = "connectors?expand=id,info,status";
 
-    private static Call ExpandedList(ClusterRef cluster) => new(HttpMethod.Get, ExpandedListRoute, cluster, ExpandedListRoute);
+    private static Call ExpandedList(ClusterRef cluster, bool streamed = false) => new(HttpMethod.Get, ExpandedListRoute, cluster, ExpandedListRoute) { Streamed = streamed };
 
     public async Task<ConnectorInfo> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default)
     {
@@ -158,6 +152,8 @@ public sealed class ConnectClient : IConnectClient
         public string? Connector { get; init; }
         public bool NotFoundIsNull { get; init; }
         public bool NoContent { get; init; }
+        /// <summary>The body is handed over as a stream (<see cref="ConnectorListReader"/>) instead of being buffered.</summary>
+        public bool Streamed { get; init; }
         public Action? OnNotFound { get; init; }
         public string Operation => $"{Method.Method} {Route}";
     }
@@ -188,7 +184,7 @@ public sealed class ConnectClient : IConnectClient
                 string status = "exception";
                 try
                 {
-                    var r = await self._http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ctx.CancellationToken);
+                    var r = await self._http.SendAsync(request, call.Streamed ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead, ctx.CancellationToken);
                     status = ((int)r.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
                     // A 429's Retry-After holds for the whole API key: close the key's gate so no other call
                     // (other workers, the poller) is sent before that time (see RetryAfterGate). A Retry-After beyond
@@ -220,7 +216,8 @@ public sealed class ConnectClient : IConnectClient
             ResilienceContextPool.Shared.Return(context);
         }
 
-        using (response)
+        var handedOver = false;
+        try
         {
             _logger.LogDebug("Connect API {Operation} for {Connector} on {Cluster} → {Status} in {ElapsedMs} ms",
                 call.Operation, call.Connector, call.Cluster, (int)response.StatusCode, total.ElapsedMilliseconds);
@@ -229,11 +226,13 @@ public sealed class ConnectClient : IConnectClient
             {
                 if (call.NoContent) return null;
                 var stream = await response.Content.ReadAsStreamAsync(ct);
+                if (typeof(T) == typeof(ConnectorListReader))
+                {
+                    handedOver = true;
+                    return (T)(object)new ConnectorListReader(stream, response, _options.AttemptTimeout, call.Operation);
+                }
                 try
                 {
-                    // A document is parsed into pooled buffers (returned when the caller disposes it); the serializer
-                    // would copy a whole list into new large arrays on every poll.
-                    if (typeof(T) == typeof(JsonDocument)) return (T)(object)await JsonDocument.ParseAsync(stream, default, ct);
                     return await JsonSerializer.DeserializeAsync<T>(stream, Json, ct);
                 }
                 catch (JsonException e)
@@ -250,6 +249,10 @@ public sealed class ConnectClient : IConnectClient
             }
 
             throw await ToExceptionAsync(response, call, ct);
+        }
+        finally
+        {
+            if (!handedOver) response.Dispose();
         }
     }
 

@@ -26,11 +26,11 @@ public interface IConnectClient
     Task<IReadOnlyDictionary<string, ConnectorExpansion>> ListConnectorsAsync(ClusterRef cluster, CancellationToken ct = default);
 
     /// <summary>
-    /// The same call as <see cref="ListConnectorsAsync"/>, left as JSON (an object keyed by connector name; read an entry
-    /// with <see cref="ConnectClient.ReadExpansion"/>), for a caller that keeps most connectors from an earlier list and
-    /// must not turn 10,000 of them into objects on every poll. The caller disposes the document.
+    /// The same call as <see cref="ListConnectorsAsync"/>, read one connector at a time from the response stream, for a
+    /// caller that keeps most connectors from an earlier list: it must not hold, or turn into objects, 10,000 of them
+    /// on every poll. The caller disposes the reader (it owns the response).
     /// </summary>
-    Task<System.Text.Json.JsonDocument> ListConnectorsJsonAsync(ClusterRef cluster, CancellationToken ct = default);
+    Task<ConnectorListReader> OpenConnectorListAsync(ClusterRef cluster, CancellationToken ct = default);
 
     /// <summary><c>POST …/connectors</c>. Not retried on 5xx/timeout (may have succeeded). Duplicate name → <see cref="ConfluentConflictException"/>.</summary>
     Task<ConnectorInfo> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default);

@@ -31,6 +31,8 @@ public static class CacheTransforms
     public static void Compact(V1Alpha1ManagedConnector mc, StringPool pool)
     {
         DropLastApplied(mc);
+        mc.ApiVersion = pool.Share(mc.ApiVersion)!;
+        mc.Kind = pool.Share(mc.Kind)!;
         pool.ShareMetadata(mc.Metadata);
         var spec = mc.Spec;
         spec.ConnectorClass = pool.Share(spec.ConnectorClass)!;
@@ -52,8 +54,9 @@ public static class CacheTransforms
             c.Type = pool.Share(c.Type)!;
             c.Status = pool.Share(c.Status)!;
             c.Reason = pool.Share(c.Reason)!;
-            // Messages name the connector, so they rarely repeat: only the empty one is shared.
-            if (c.Message.Length == 0) c.Message = string.Empty;
+            // Most messages name the connector, but the common ones ("Confluent Cloud is provisioning the
+            // connector…") repeat thousands of times; the pool's length cap and bound keep the rest from costing much.
+            c.Message = pool.Share(c.Message)!;
         }
         foreach (var t in status.Tasks) t.State = pool.Share(t.State);
     }

@@ -83,6 +83,9 @@ public static class OperatorHost
             return new OperatorRuntime(sp.GetRequiredService<LeaderElection>(), set.Informers, set.Controllers, sp.GetRequiredService<ILogger<OperatorRuntime>>());
         });
 
+        builder.Services.AddSingleton(options.HeapGoal);
+        builder.Services.AddHostedService<HeapGoal>();
+
         builder.AddConnectWebhooks(options);
         configure?.Invoke(builder);
         var app = builder.Build();

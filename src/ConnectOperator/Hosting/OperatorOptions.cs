@@ -1,3 +1,4 @@
+using ConnectOperator.Runtime;
 using ConnectOperator.Runtime.Leadership;
 
 namespace ConnectOperator.Hosting;
@@ -41,6 +42,9 @@ public sealed class OperatorOptions
     public string BindAddress { get; set; } = "0.0.0.0";
 
     public LeaderElectionOptions LeaderElection { get; set; } = new();
+
+    /// <summary>How far the GC heap may grow past its live size before a full collection is asked for.</summary>
+    public HeapGoalOptions HeapGoal { get; set; } = new();
 
     /// <summary>Connector throughput from the Confluent Metrics API (off by default).</summary>
     public ThroughputOptions Throughput { get; set; } = new();

@@ -68,8 +68,12 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         return cached;
     }
 
+    /// <remarks>
+    /// While the queue is deep, thousands of writes can be in flight; a write's response carries managedFields (parsed
+    /// into a JSON document each), so the copy kept is trimmed like the cache's.
+    /// </remarks>
     private void RememberWrite(V1Alpha1ManagedConnector written)
-        => _written[$"{written.Metadata.NamespaceProperty}/{written.Metadata.Name}"] = written;
+        => _written[$"{written.Metadata.NamespaceProperty}/{written.Metadata.Name}"] = _tenants.Connectors.Trim(written);
 
     /// <summary>What one pass decided to tell people, sent after the status is written.</summary>
     private sealed record PendingEvent(string Type, string Reason, string Message);

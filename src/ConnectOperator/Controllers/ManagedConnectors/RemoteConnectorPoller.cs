@@ -42,7 +42,10 @@ public sealed class RemoteConnectorPoller
     {
         public readonly SemaphoreSlim Gate = new(1, 1);
         public RemoteSnapshot? Snapshot;
+        /// <summary>What the last poll saw of each connector. Replaced by each poll, never changed in place: a poll reads it while it streams.</summary>
         public Dictionary<string, ulong> Fingerprints = new(StringComparer.Ordinal);
+        /// <summary>Connectors written since the last poll started: the next poll reports them as changed whatever it sees.</summary>
+        public HashSet<string> Forgotten = new(StringComparer.Ordinal);
         public DateTimeOffset NextPoll = DateTimeOffset.MinValue;
         public bool RefreshRequested;
     }
@@ -102,7 +105,7 @@ public sealed class RemoteConnectorPoller
             entry.Snapshot = snap with { Connectors = connectors };
             // Forget what the last poll saw of it: the next poll must report it as changed even if Confluent's view
             // did not move (e.g. it was RUNNING before our PUT), or its reconciler would keep our guessed state.
-            entry.Fingerprints.Remove(name);
+            entry.Forgotten.Add(name);
         }
         RequestRefresh(target);
     }
@@ -156,32 +159,48 @@ public sealed class RemoteConnectorPoller
             entry.RefreshRequested = false;
             var client = _clients.Create(target.Credentials);
             Interlocked.Increment(ref _polls);
-            // The list stays JSON: a connector whose bytes hash as in the last poll keeps its object, and only
-            // the changed ones become objects. At 10,000 connectors, materialising every one on every poll was a
-            // steady stream of objects that lived just long enough to be promoted and die in the oldest generation.
-            using var doc = await client.ListConnectorsJsonAsync(target.Cluster, ct);
+            // The list is read one connector at a time: a connector whose bytes hash as in the last poll keeps its
+            // object, and only the changed ones become objects. At 10,000 connectors, materialising every one on every
+            // poll was a steady stream of objects that lived just long enough to be promoted and die in the oldest
+            // generation, and buffering the whole list put megabytes of large arrays on every poll.
+            using var list = await client.OpenConnectorListAsync(target.Cluster, ct);
             var at = DateTimeOffset.UtcNow;
-            var changed = new List<string>();
-            RemoteSnapshot snapshot;
+            Dictionary<string, ulong> old;
+            RemoteSnapshot? previous;
+            HashSet<string> forgotten;
             lock (entry)
             {
-                var old = entry.Fingerprints;
-                var previous = entry.Snapshot;
-                var fingerprints = new Dictionary<string, ulong>(old.Count, StringComparer.Ordinal);
-                var kept = ImmutableDictionary.CreateBuilder<string, ConnectorExpansion>(StringComparer.Ordinal);
-                foreach (var p in doc.RootElement.EnumerateObject())
+                (old, previous, forgotten) = (entry.Fingerprints, entry.Snapshot, entry.Forgotten);
+                entry.Forgotten = new HashSet<string>(StringComparer.Ordinal);
+            }
+            var fingerprints = new Dictionary<string, ulong>(old.Count, StringComparer.Ordinal);
+            var kept = ImmutableDictionary.CreateBuilder<string, ConnectorExpansion>(StringComparer.Ordinal);
+            var changed = new List<string>();
+            try
+            {
+                while (await list.ReadAsync(ct))
                 {
+                    var name = list.Name;
                     // A 64-bit hash of the connector's JSON, not the JSON itself: at 10,000 connectors the difference is megabytes.
-                    var fingerprint = System.IO.Hashing.XxHash64.HashToUInt64(JsonMarshal.GetRawUtf8Value(p.Value));
-                    fingerprints[p.Name] = fingerprint;
-                    var unchanged = old.TryGetValue(p.Name, out var before) && before == fingerprint;
-                    kept[p.Name] = unchanged && previous != null && previous.Connectors.TryGetValue(p.Name, out var same)
+                    var fingerprint = System.IO.Hashing.XxHash64.HashToUInt64(list.Raw);
+                    fingerprints[name] = fingerprint;
+                    var unchanged = !forgotten.Contains(name) && old.TryGetValue(name, out var before) && before == fingerprint;
+                    kept[name] = unchanged && previous != null && previous.Connectors.TryGetValue(name, out var same)
                         ? same
-                        : Compact(ConnectClient.ReadExpansion(p.Value), _strings);
-                    if (!unchanged) changed.Add(p.Name);
+                        : Compact(list.ReadExpansion(), _strings);
+                    if (!unchanged) changed.Add(name);
                 }
-                changed.AddRange(old.Keys.Where(k => !fingerprints.ContainsKey(k)));
-                snapshot = new RemoteSnapshot(at, kept.ToImmutable());
+            }
+            catch
+            {
+                // This poll counts for nothing: the next one must still see these connectors as changed.
+                lock (entry) entry.Forgotten.UnionWith(forgotten);
+                throw;
+            }
+            changed.AddRange(old.Keys.Where(k => !fingerprints.ContainsKey(k)));
+            var snapshot = new RemoteSnapshot(at, kept.ToImmutable());
+            lock (entry)
+            {
                 entry.Fingerprints = fingerprints;
                 entry.Snapshot = snapshot;
                 entry.NextPoll = snapshot.At + Jitter(_interval);

@@ -39,6 +39,8 @@ public class CompactCacheTests
 
     private static V1Alpha1ManagedConnector Converged(string ns, string name) => new()
     {
+        ApiVersion = new string(ConnectApi.ApiVersion.ToCharArray()),
+        Kind = new string(V1Alpha1ManagedConnector.KubeKind.ToCharArray()),
         Metadata = new V1ObjectMeta
         {
             Name = name, NamespaceProperty = new string(ns.ToCharArray()), Finalizers = new List<string> { new(ConnectApi.Finalizer.ToCharArray()) },
@@ -57,7 +59,8 @@ public class CompactCacheTests
         Status = new V1Alpha1ManagedConnectorStatus
         {
             Department = new string("finance".ToCharArray()), ConnectorName = $"{ns}.{name}", ConnectorState = new string("RUNNING".ToCharArray()),
-            Conditions = new List<Condition> { new() { Type = new string("Ready".ToCharArray()), Status = new string("True".ToCharArray()), Reason = new string("Running".ToCharArray()), Message = $"{name} is running" } },
+            Conditions = new List<Condition> { new() { Type = new string("Ready".ToCharArray()), Status = new string("True".ToCharArray()), Reason = new string("Running".ToCharArray()), Message = $"{name} is running" },
+                new() { Type = new string("Reconciling".ToCharArray()), Status = new string("False".ToCharArray()), Reason = new string("Converged".ToCharArray()), Message = new string("the connector matches its spec".ToCharArray()) } },
             Tasks = new List<V1Alpha1TaskStatus> { new() { Id = 0, State = new string("RUNNING".ToCharArray()) } },
         },
     };
@@ -92,6 +95,9 @@ public class CompactCacheTests
             Assert.That(b.Status!.Department, Is.SameAs(a.Status!.Department));
             Assert.That(b.Status.Conditions[0].Reason, Is.SameAs(a.Status.Conditions[0].Reason));
             Assert.That(b.Status.Tasks[0].State, Is.SameAs(a.Status.Tasks[0].State));
+            Assert.That(b.ApiVersion, Is.SameAs(a.ApiVersion));
+            Assert.That(b.Kind, Is.SameAs(a.Kind));
+            Assert.That(b.Status.Conditions[1].Message, Is.SameAs(a.Status.Conditions[1].Message), "a message every connector has");
             Assert.That(b.Status.ConnectorName, Is.Not.EqualTo(a.Status.ConnectorName));
         });
     }
