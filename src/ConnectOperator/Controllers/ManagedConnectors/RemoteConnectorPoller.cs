@@ -44,6 +44,8 @@ public sealed class RemoteConnectorPoller
         public RemoteSnapshot? Snapshot;
         /// <summary>What the last poll saw of each connector. Replaced by each poll, never changed in place: a poll reads it while it streams.</summary>
         public Dictionary<string, ulong> Fingerprints = new(StringComparer.Ordinal);
+        /// <summary>The one before, refilled by the next poll: a new table per poll is a large array at 5,000 connectors.</summary>
+        public Dictionary<string, ulong> Spare = new(StringComparer.Ordinal);
         /// <summary>Connectors written since the last poll started: the next poll reports them as changed whatever it sees.</summary>
         public HashSet<string> Forgotten = new(StringComparer.Ordinal);
         public DateTimeOffset NextPoll = DateTimeOffset.MinValue;
@@ -173,7 +175,9 @@ public sealed class RemoteConnectorPoller
                 (old, previous, forgotten) = (entry.Fingerprints, entry.Snapshot, entry.Forgotten);
                 entry.Forgotten = new HashSet<string>(StringComparer.Ordinal);
             }
-            var fingerprints = new Dictionary<string, ulong>(old.Count, StringComparer.Ordinal);
+            // Only this poll (it holds the gate) touches the spare table.
+            var fingerprints = entry.Spare;
+            fingerprints.Clear();
             var kept = ImmutableDictionary.CreateBuilder<string, ConnectorExpansion>(StringComparer.Ordinal);
             var changed = new List<string>();
             try
@@ -201,7 +205,7 @@ public sealed class RemoteConnectorPoller
             var snapshot = new RemoteSnapshot(at, kept.ToImmutable());
             lock (entry)
             {
-                entry.Fingerprints = fingerprints;
+                (entry.Fingerprints, entry.Spare) = (fingerprints, old);
                 entry.Snapshot = snapshot;
                 entry.NextPoll = snapshot.At + Jitter(_interval);
             }
