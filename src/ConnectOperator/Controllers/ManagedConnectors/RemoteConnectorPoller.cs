@@ -165,8 +165,7 @@ public sealed class RemoteConnectorPoller
             // object, and only the changed ones become objects. At 10,000 connectors, materialising every one on every
             // poll was a steady stream of objects that lived just long enough to be promoted and die in the oldest
             // generation, and buffering the whole list put megabytes of large arrays on every poll.
-            using var list = await client.OpenConnectorListAsync(target.Cluster, ct);
-            var at = DateTimeOffset.UtcNow;
+            // Writes recorded from here on may be newer than the list: they go to a fresh Forgotten set.
             Dictionary<string, ulong> old;
             RemoteSnapshot? previous;
             HashSet<string> forgotten;
@@ -180,8 +179,11 @@ public sealed class RemoteConnectorPoller
             fingerprints.Clear();
             var kept = ImmutableDictionary.CreateBuilder<string, ConnectorExpansion>(StringComparer.Ordinal);
             var changed = new List<string>();
+            DateTimeOffset at;
             try
             {
+                using var list = await client.OpenConnectorListAsync(target.Cluster, ct);
+                at = DateTimeOffset.UtcNow;
                 while (await list.ReadAsync(ct))
                 {
                     var name = list.Name;
@@ -202,9 +204,19 @@ public sealed class RemoteConnectorPoller
                 throw;
             }
             changed.AddRange(old.Keys.Where(k => !fingerprints.ContainsKey(k)));
-            var snapshot = new RemoteSnapshot(at, kept.ToImmutable());
+            RemoteSnapshot snapshot;
             lock (entry)
             {
+                // Writes recorded while the list streamed are newer than what the list says of those connectors (it
+                // may have been read before them): they stay, or a reconciler would see its own update undone and
+                // send it again. They are still in Forgotten, so the next poll reads them afresh.
+                if (entry.Forgotten.Count > 0 && entry.Snapshot is { } current)
+                    foreach (var name in entry.Forgotten)
+                    {
+                        if (current.Connectors.TryGetValue(name, out var mine)) kept[name] = mine;
+                        else kept.Remove(name);
+                    }
+                snapshot = new RemoteSnapshot(at, kept.ToImmutable());
                 (entry.Fingerprints, entry.Spare) = (fingerprints, old);
                 entry.Snapshot = snapshot;
                 entry.NextPoll = snapshot.At + Jitter(_interval);

@@ -195,4 +195,92 @@ public class CompactCacheTests
             Assert.That(held.Connectors.Keys, Is.EquivalentTo(new[] { "steady", "moving" }), "a snapshot already handed out never changes");
         });
     }
+
+    /// <summary>Lists "steady" and "moving"; the second list's body stops halfway until <see cref="Release"/>, the third until <see cref="ReleaseThird"/>.</summary>
+    private sealed class StallingConfluent : HttpMessageHandler
+    {
+        private int _calls;
+        public readonly TaskCompletionSource HalfwayReached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource Release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource ReleaseThird = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private static string Connector(string name) =>
+            $"\"{name}\":{{\"id\":{{\"id\":\"lcc-{name}\",\"id_type\":\"ID\"}},\"info\":{{\"name\":\"{name}\",\"type\":\"source\",\"config\":{{\"kafka.topic\":\"fin.orders\"}}}},"
+            + $"\"status\":{{\"name\":\"{name}\",\"type\":\"source\",\"connector\":{{\"state\":\"RUNNING\",\"worker_id\":\"w\"}},\"tasks\":[]}}}}";
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            var n = Interlocked.Increment(ref _calls);
+            var first = System.Text.Encoding.UTF8.GetBytes("{" + Connector("steady") + ",");
+            var rest = System.Text.Encoding.UTF8.GetBytes(Connector("moving") + "}");
+            Stream body = n switch
+            {
+                2 => new GatedStream(first, rest, HalfwayReached, Release),
+                3 => new GatedStream(first, rest, new TaskCompletionSource(), ReleaseThird),
+                _ => new MemoryStream([.. first, .. rest]),
+            };
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(body) });
+        }
+
+        private sealed class GatedStream(byte[] first, byte[] rest, TaskCompletionSource halfway, TaskCompletionSource release) : Stream
+        {
+            private int _part;
+            public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+            {
+                switch (_part++)
+                {
+                    case 0: first.CopyTo(buffer); return first.Length;
+                    case 1: halfway.TrySetResult(); await release.Task.WaitAsync(ct); rest.CopyTo(buffer); return rest.Length;
+                    default: return 0;
+                }
+            }
+            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => 0; set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        }
+    }
+
+    [Test]
+    public async Task A_write_recorded_while_a_list_streams_is_not_undone_by_it_and_is_read_again_by_the_next_poll()
+    {
+        var confluent = new StallingConfluent();
+        using var factory = new ConnectClientFactory(new ConnectClientOptions { BaseUrl = "http://confluent.invalid", RateLimitPermitsPerSecond = 1000, RateLimitBurst = 1000 },
+            primaryHandler: confluent);
+        var target = new PollTarget(new ClusterRef("env-1", "lkc-1"), new ConnectCredentials("k", "s"));
+        var changes = new List<IReadOnlyCollection<string>>();
+        var poller = new RemoteConnectorPoller(factory, () => new[] { target }, (_, changed) => { lock (changes) changes.Add(changed); },
+            TimeSpan.FromMilliseconds(20), NullLogger<RemoteConnectorPoller>.Instance, minRefreshGap: TimeSpan.FromMilliseconds(1));
+        var first = await poller.GetAsync(target, CancellationToken.None);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var run = poller.RunAsync(cts.Token);
+
+        await confluent.HalfwayReached.Task.WaitAsync(cts.Token);
+        poller.RecordWrite(target, "moving", new Dictionary<string, string> { ["kafka.topic"] = "fin.updated" });
+        confluent.Release.SetResult();
+        RemoteSnapshot second;
+        // The third list stalls, so the second poll's snapshot stays in place to be looked at.
+        while ((second = await poller.GetAsync(target, CancellationToken.None)).At == first.At) await Task.Delay(10, cts.Token);
+        Assert.That(second.Connectors["moving"].Info!.Config["kafka.topic"], Is.EqualTo("fin.updated"), "the list was read before the write: the write stays");
+
+        // The poll after that reads the connector afresh (Confluent's view), and reports it as changed.
+        confluent.ReleaseThird.SetResult();
+        lock (changes) Assert.That(changes, Has.Count.EqualTo(1), "the second poll saw nothing change (the list matched the first)");
+        while (true)
+        {
+            lock (changes) if (changes.Count >= 2) break;
+            await Task.Delay(10, cts.Token);
+        }
+        var third = await poller.GetAsync(target, CancellationToken.None);
+        await cts.CancelAsync();
+        await run;
+        Assert.That(third.Connectors["moving"].Info!.Config["kafka.topic"], Is.EqualTo("fin.orders"));
+        lock (changes) Assert.That(changes[1], Is.EquivalentTo(new[] { "moving" }), "the written connector is reported by the next poll, though Confluent's view did not move");
+    }
 }
