@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using k8s;
 using k8s.Exceptions;
 using k8s.KubeConfigModels;
@@ -25,7 +26,11 @@ public static class KubeConfigFile
     /// </summary>
     /// <exception cref="KubeConfigException">The file is missing, is not a kubeconfig, or its context is incomplete.</exception>
     public static KubernetesClientConfiguration Load(string? path = null, string? currentContext = null)
-        => KubernetesClientConfiguration.BuildConfigFromConfigObject(Read(ResolvePath(path, Environment.GetEnvironmentVariable)), currentContext);
+    {
+        var config = Read(ResolvePath(path, Environment.GetEnvironmentVariable));
+        if (config.Users.Any(u => u.UserCredentials?.ExternalExecution is not null)) _ = ExecInfoJsonContext.Default.DictionaryStringBoolean;
+        return KubernetesClientConfiguration.BuildConfigFromConfigObject(config, currentContext);
+    }
 
     /// <summary>Which file <see cref="Load"/> reads (as <c>BuildConfigFromConfigFile(KUBECONFIG)</c> did: one path, not a list).</summary>
     internal static string ResolvePath(string? path, Func<string, string?> environment)
@@ -154,3 +159,14 @@ public static class KubeConfigFile
         return result;
     }
 }
+
+/// <summary>
+/// For exec credential plugins, KubernetesClient passes <c>KUBERNETES_EXEC_INFO</c> to the plugin: a
+/// <c>Dictionary&lt;string, object&gt;</c> holding a <c>Dictionary&lt;string, bool&gt;</c>, serialized with reflection-based
+/// System.Text.Json. Under NativeAOT that needs the dictionary converter instantiated over <c>bool</c> compiled ahead of
+/// time, and nothing in the client makes the compiler emit it; this context's metadata does (<see cref="KubeConfigFile.Load"/>
+/// touches it whenever a user has an exec plugin).
+/// </summary>
+[JsonSerializable(typeof(Dictionary<string, bool>))]
+[JsonSerializable(typeof(Dictionary<string, object>))]
+internal sealed partial class ExecInfoJsonContext : JsonSerializerContext;
