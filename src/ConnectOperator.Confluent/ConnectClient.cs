@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging;
 using Polly;
 
@@ -16,7 +17,10 @@ public sealed class ConnectClient : IConnectClient
     internal static readonly ResiliencePropertyKey<string> MethodKey = new("connect.method");
     internal static readonly ResiliencePropertyKey<TimeSpan> MaxRetryAfterKey = new("connect.maxRetryAfter");
 
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>Metadata from <see cref="ConnectJsonContext"/> (web defaults, source-generated so it works under NativeAOT).</summary>
+    private static JsonTypeInfo<T> Info<T>() => ConnectJsonContext.Default.GetTypeInfo(typeof(T)) as JsonTypeInfo<T>
+        ?? throw new NotSupportedException($"{typeof(T)} is missing from ConnectJsonContext");
+
     private const int MaxErrorBodyChars = 64 * 1024;
     private const int MaxVendorMessageChars = 2000;
 
@@ -60,7 +64,7 @@ public sealed class ConnectClient : IConnectClient
     {
         try
         {
-            return JsonSerializer.Deserialize<ConnectorExpansion>(entry, Json) ?? throw new JsonException("null connector");
+            return JsonSerializer.Deserialize(entry, ConnectJsonContext.Default.ConnectorExpansion) ?? throw new JsonException("null connector");
         }
         catch (JsonException e)
         {
@@ -77,7 +81,7 @@ public sealed class ConnectClient : IConnectClient
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         _logger.LogInformation("Creating connector {Connector} on {Cluster} with config {Config}", name, cluster, Redactor.Redact(config));
-        var call = new Call(HttpMethod.Post, "connectors", cluster, "connectors") { Idempotent = false, Body = new CreateBody(name, config), Config = config };
+        var call = new Call(HttpMethod.Post, "connectors", cluster, "connectors") { Idempotent = false, Body = JsonSerializer.SerializeToUtf8Bytes(new CreateBody(name, config), ConnectJsonContext.Default.CreateBody), Config = config };
         return (await SendAsync<ConnectorInfo>(call, ct))!;
     }
 
@@ -91,7 +95,7 @@ public sealed class ConnectClient : IConnectClient
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         _logger.LogInformation("Putting config of connector {Connector} on {Cluster}: {Config}", name, cluster, Redactor.Redact(config));
-        var call = new Call(HttpMethod.Put, "connectors/{name}/config", cluster, $"connectors/{Esc(name)}/config") { Body = config, Config = config, Connector = name };
+        var call = new Call(HttpMethod.Put, "connectors/{name}/config", cluster, $"connectors/{Esc(name)}/config") { Body = ConfigBody(config), Config = config, Connector = name };
         return (await SendAsync<ConnectorInfo>(call, ct))!;
     }
 
@@ -125,7 +129,7 @@ public sealed class ConnectClient : IConnectClient
     {
         ArgumentException.ThrowIfNullOrEmpty(pluginClass);
         var call = new Call(HttpMethod.Put, "connector-plugins/{plugin}/config/validate", cluster, $"connector-plugins/{Esc(pluginClass)}/config/validate")
-            { Body = config, Config = config };
+            { Body = ConfigBody(config), Config = config };
         return (await SendAsync<ConfigValidationResult>(call, ct))!;
     }
 
@@ -136,7 +140,10 @@ public sealed class ConnectClient : IConnectClient
 
     private static string Esc(string segment) => Uri.EscapeDataString(segment);
 
-    private sealed record CreateBody(string name, IReadOnlyDictionary<string, string> config);
+    internal sealed record CreateBody(string name, IReadOnlyDictionary<string, string> config);
+
+    private static byte[] ConfigBody(IReadOnlyDictionary<string, string> config)
+        => JsonSerializer.SerializeToUtf8Bytes(config, ConnectJsonContext.Default.IReadOnlyDictionaryStringString);
 
     private sealed class Call(HttpMethod method, string route, ClusterRef cluster, string relative)
     {
@@ -146,7 +153,8 @@ public sealed class ConnectClient : IConnectClient
         public ClusterRef Cluster { get; } = cluster;
         public string Relative { get; } = relative;
         public bool Idempotent { get; init; } = method != HttpMethod.Post;
-        public object? Body { get; init; }
+        /// <summary>The request body, already serialized.</summary>
+        public byte[]? Body { get; init; }
         /// <summary>The config the caller passed, used to scrub vendor messages.</summary>
         public IReadOnlyDictionary<string, string>? Config { get; init; }
         public string? Connector { get; init; }
@@ -161,7 +169,7 @@ public sealed class ConnectClient : IConnectClient
     private async Task<T?> SendAsync<T>(Call call, CancellationToken ct) where T : class
     {
         var url = $"{_baseUrl}/connect/v1/environments/{Esc(call.Cluster.EnvironmentId)}/clusters/{Esc(call.Cluster.KafkaClusterId)}/{call.Relative}";
-        var body = call.Body == null ? null : JsonSerializer.SerializeToUtf8Bytes(call.Body, call.Body.GetType(), Json);
+        var body = call.Body;
 
         var context = ResilienceContextPool.Shared.Get(ct);
         context.Properties.Set(IdempotentKey, call.Idempotent);
@@ -233,7 +241,7 @@ public sealed class ConnectClient : IConnectClient
                 }
                 try
                 {
-                    return await JsonSerializer.DeserializeAsync<T>(stream, Json, ct);
+                    return await JsonSerializer.DeserializeAsync(stream, Info<T>(), ct);
                 }
                 catch (JsonException e)
                 {

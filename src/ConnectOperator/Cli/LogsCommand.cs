@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ConnectOperator.Cli.Logs;
+using ConnectOperator.Hosting;
 using k8s;
 
 namespace ConnectOperator.Cli;
@@ -72,10 +73,7 @@ public static class LogsCommand
             KubernetesClientConfiguration config;
             try
             {
-                var file = pr.GetValue(kubeconfig);
-                config = file is null && KubernetesClientConfiguration.IsInCluster()
-                    ? KubernetesClientConfiguration.InClusterConfig()
-                    : KubernetesClientConfiguration.BuildConfigFromConfigFile(file ?? Environment.GetEnvironmentVariable("KUBECONFIG"));
+                config = KubeConfigFile.InClusterOrLoad(pr.GetValue(kubeconfig));
             }
             catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException)
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.CompilerServices;
 using ConnectOperator.Cli.Validation;
 
 namespace ConnectOperator.Cli;
@@ -64,7 +65,19 @@ public static class ValidateCommand
                 pr.GetValue(departments),
                 pr.GetValue(quotas),
                 pr.GetValue(output) ?? "text");
-            return ManifestValidator.Run(options, stdout, stderr);
+            try
+            {
+                return ManifestValidator.Run(options, stdout, stderr);
+            }
+            catch (TypeInitializationException e) when (!RuntimeFeature.IsDynamicCodeSupported)
+            {
+                // NativeAOT: NJsonSchema builds its schema model through reflection (Namotion.Reflection reads nullable
+                // attributes) that the native binary may not carry. Say so instead of a stack trace.
+                stderr.WriteLine("validate: the CRD schema validator (NJsonSchema) cannot start in this native build: "
+                    + $"{e.InnerException?.GetType().Name}: {e.InnerException?.Message.TrimEnd('.')}. Run validate with the JIT build instead "
+                    + "(dotnet connect-operator.dll validate ...).");
+                return ManifestValidator.ExitUsage;
+            }
         });
         return command;
     }

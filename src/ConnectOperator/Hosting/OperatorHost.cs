@@ -47,9 +47,7 @@ public static class OperatorHost
             k.Listen(address, options.MetricsPort);
         });
 
-        var kubeConfig = kubernetes ?? (KubernetesClientConfiguration.IsInCluster()
-            ? KubernetesClientConfiguration.InClusterConfig()
-            : KubernetesClientConfiguration.BuildConfigFromConfigFile(Environment.GetEnvironmentVariable("KUBECONFIG")));
+        var kubeConfig = kubernetes ?? KubeConfigFile.InClusterOrLoad();
         builder.Services.AddSingleton<IKubernetes>(_ => new Kubernetes(kubeConfig));
         builder.Services.AddSingleton<KubeApiClient>();
         builder.Services.AddSingleton(TimeProvider.System);

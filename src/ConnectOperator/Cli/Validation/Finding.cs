@@ -1,4 +1,7 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace ConnectOperator.Cli.Validation;
 
@@ -34,3 +37,17 @@ public sealed record ValidationReport(
     [property: JsonPropertyName("files")] int Files,
     [property: JsonPropertyName("objects")] int Objects,
     [property: JsonPropertyName("findings")] IReadOnlyList<Finding> Findings);
+
+/// <summary>Compile-time metadata for <c>--output json</c> (the operator also ships as a NativeAOT executable).</summary>
+[JsonSerializable(typeof(ValidationReport))]
+internal sealed partial class ValidationJsonContext : JsonSerializerContext
+{
+    /// <summary>Indented, and non-ASCII and HTML-significant characters in messages kept as they are.</summary>
+    // A property, not a field: a field initializer here could run before the generated part's Default is set.
+    public static JsonTypeInfo<ValidationReport> Report => field ??= (JsonTypeInfo<ValidationReport>)new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            TypeInfoResolver = Default,
+        }.GetTypeInfo(typeof(ValidationReport));
+}

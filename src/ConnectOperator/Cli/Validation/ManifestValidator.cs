@@ -34,7 +34,7 @@ public static class ManifestValidator
         var report = Validate(options, out var policyChecked);
         if (options.Output == "json")
         {
-            stdout.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+            stdout.WriteLine(JsonSerializer.Serialize(report, ValidationJsonContext.Report));
         }
         else
         {
