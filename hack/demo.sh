@@ -26,10 +26,17 @@ bash hack/kube-testenv/kube-testenv.sh start >"$WORK/kube-testenv.log" 2>&1 || {
 export KUBECONFIG="$KUBE_TESTENV_DIR/kubeconfig"
 kubectl version 2>/dev/null | sed -n 2p
 
-say "Building the operator and the emulator"
-dotnet build src/ConnectOperator/ConnectOperator.csproj -c Release -nologo -v q >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; exit 1; }
+# CONNECT_OPERATOR_BIN runs another build of the operator, e.g. the NativeAOT executable the image ships
+# (hack/publish-native.sh); by default the demo builds and runs the operator with `dotnet`.
+if [ -n "${CONNECT_OPERATOR_BIN:-}" ]; then
+  say "Building the emulator (the operator is $CONNECT_OPERATOR_BIN)"
+  OPERATOR=("$CONNECT_OPERATOR_BIN")
+else
+  say "Building the operator and the emulator"
+  dotnet build src/ConnectOperator/ConnectOperator.csproj -c Release -nologo -v q >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; exit 1; }
+  OPERATOR=(dotnet src/ConnectOperator/bin/Release/net10.0/connect-operator.dll)
+fi
 dotnet build src/ConnectOperator.Emulator/ConnectOperator.Emulator.csproj -c Release -nologo -v q >>"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; exit 1; }
-OP_DLL=src/ConnectOperator/bin/Release/net10.0/connect-operator.dll
 EMU_DLL=src/ConnectOperator.Emulator/bin/Release/net10.0/ConnectOperator.Emulator.dll
 
 EMU_PORT=$(free_port); METRICS_PORT=$(free_port); WEBHOOK_PORT=$(free_port)
@@ -51,7 +58,7 @@ kubectl apply -f samples/platform/
 kubectl apply -f samples/finance/ -f samples/hr/
 
 say "Starting the operator (logs: JSON lines in $WORK/operator.log)"
-dotnet "$OP_DLL" run --Operator:Namespace=connect-operator-system --Operator:ConfluentBaseUrl="$EMU" \
+"${OPERATOR[@]}" run --Operator:Namespace=connect-operator-system --Operator:ConfluentBaseUrl="$EMU" \
   --Operator:PollInterval=00:00:02 --Operator:MetricsPort="$METRICS_PORT" --Operator:WebhookPort="$WEBHOOK_PORT" --Operator:BindAddress=127.0.0.1 \
   --Webhook:ManageConfiguration=true --Webhook:Url="https://127.0.0.1:$WEBHOOK_PORT" \
   --Operator:LeaderElection:LeaseDuration=00:00:05 --Operator:LeaderElection:RenewDeadline=00:00:03 --Operator:LeaderElection:RetryPeriod=00:00:01 \

@@ -38,6 +38,15 @@ if [ $? -ne 0 ]; then
   echo "0 passed, 1 failed"; exit 1
 fi
 
+# The NativeAOT executable (what the image ships) is compiled once, before the tests, so the compiler's minutes of
+# CPU do not overlap timing-sensitive tests; the tests that run it find it through CONNECT_OPERATOR_NATIVE. If this
+# fails, those tests try again themselves and fail with the compiler's output.
+if bash hack/publish-native.sh "$ROOT/.artifacts/native" >"$RESULTS/native.log" 2>&1; then
+  export CONNECT_OPERATOR_NATIVE="$ROOT/.artifacts/native/connect-operator"
+else
+  echo "test.sh: hack/publish-native.sh failed (see $RESULTS/native.log)" >&2
+fi
+
 dotnet test ConnectOperator.sln -c Release --no-build -nologo --results-directory "$RESULTS" \
   --logger "trx" --logger "console;verbosity=normal" "$@"
 rc=$?
