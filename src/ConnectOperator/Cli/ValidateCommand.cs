@@ -65,19 +65,17 @@ public static class ValidateCommand
                 pr.GetValue(departments),
                 pr.GetValue(quotas),
                 pr.GetValue(output) ?? "text");
-            try
+            if (!RuntimeFeature.IsDynamicCodeSupported)
             {
-                return ManifestValidator.Run(options, stdout, stderr);
-            }
-            catch (TypeInitializationException e) when (!RuntimeFeature.IsDynamicCodeSupported)
-            {
-                // NativeAOT: NJsonSchema builds its schema model through reflection (Namotion.Reflection reads nullable
-                // attributes) that the native binary may not carry. Say so instead of a stack trace.
-                stderr.WriteLine("validate: the CRD schema validator (NJsonSchema) cannot start in this native build: "
-                    + $"{e.InnerException?.GetType().Name}: {e.InnerException?.Message.TrimEnd('.')}. Run validate with the JIT build instead "
-                    + "(dotnet connect-operator.dll validate ...).");
+                // The operator image's NativeAOT executable: the CRD schema validator (NJsonSchema, over Newtonsoft.Json)
+                // builds its model through reflection the native binary does not carry. Say where validate runs instead.
+                stderr.WriteLine("validate: this is the operator's native executable, which cannot run the CRD schema validator (NJsonSchema needs "
+                    + "reflection). Run validate from the validate image instead, e.g. docker run --rm -v \"$PWD:/work:ro\" "
+                    + "ghcr.io/ebs/connect-operator-validate:<version> validate -f /work/... (deploy/ci), or with the JIT build: "
+                    + "dotnet connect-operator.dll validate ...");
                 return ManifestValidator.ExitUsage;
             }
+            return ManifestValidator.Run(options, stdout, stderr);
         });
         return command;
     }

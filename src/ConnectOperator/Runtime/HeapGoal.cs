@@ -7,10 +7,10 @@ namespace ConnectOperator.Runtime;
 public sealed class HeapGoalOptions
 {
     /// <summary>Growth allowed over the live heap, in percent (Go's GOGC); 0 leaves collections to the GC alone.</summary>
-    public int Percent { get; set; } = 50;
+    public int Percent { get; set; } = 25;
 
     /// <summary>Growth always allowed, so a small heap is not collected over and over for a few megabytes.</summary>
-    public int MinimumHeadroomMegabytes { get; set; } = 16;
+    public int MinimumHeadroomMegabytes { get; set; } = 8;
 
     /// <summary>How often the heap is looked at; also the least time between two collections this service asks for.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);

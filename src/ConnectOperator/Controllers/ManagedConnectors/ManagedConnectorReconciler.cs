@@ -51,41 +51,44 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
     }
 
     /// <summary>
-    /// The last object this reconciler wrote, per key. The informer cache can lag behind our own writes; a pass that
-    /// started from a stale copy could repeat a restart it already did. Read-your-writes: the newer of the two wins.
+    /// The version of the last write this reconciler made, per key. The informer cache can lag behind our own writes; a
+    /// pass that started from a stale copy could repeat a restart it already did, so a pass whose cached object is older
+    /// than our last write waits for the cache instead (the write's watch event brings the key back). Only the version
+    /// is kept, not the object: while the queue is deep, thousands of writes are in flight.
     /// </summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, V1Alpha1ManagedConnector> _written = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string? Uid, ulong Version)> _written = new();
 
-    private V1Alpha1ManagedConnector? Freshest(V1Alpha1ManagedConnector? cached)
+    private bool IsBehindOurWrite(V1Alpha1ManagedConnector cached, string key)
     {
-        if (cached is null || !_written.TryGetValue($"{cached.Metadata.NamespaceProperty}/{cached.Metadata.Name}", out var mine)) return cached;
+        if (!_written.TryGetValue(key, out var mine)) return false;
         // resourceVersions are etcd revisions in every Kubernetes we know; if one is not a number, trust the cache.
-        if (mine.Metadata.Uid == cached.Metadata.Uid && ulong.TryParse(mine.Metadata.ResourceVersion, out var m)
-            && ulong.TryParse(cached.Metadata.ResourceVersion, out var c) && m > c)
-            return mine;
-        // The cache has caught up: drop our copy, so this map holds only objects in flight.
-        _written.TryRemove(new KeyValuePair<string, V1Alpha1ManagedConnector>($"{cached.Metadata.NamespaceProperty}/{cached.Metadata.Name}", mine));
-        return cached;
+        if (mine.Uid == cached.Metadata.Uid && ulong.TryParse(cached.Metadata.ResourceVersion, out var c) && mine.Version > c) return true;
+        // The cache has caught up: forget the write, so this map holds only writes in flight.
+        _written.TryRemove(new KeyValuePair<string, (string?, ulong)>(key, mine));
+        return false;
     }
 
-    /// <remarks>
-    /// While the queue is deep, thousands of writes can be in flight; a write's response carries managedFields (parsed
-    /// into a JSON document each), so the copy kept is trimmed like the cache's.
-    /// </remarks>
     private void RememberWrite(V1Alpha1ManagedConnector written)
-        => _written[$"{written.Metadata.NamespaceProperty}/{written.Metadata.Name}"] = _tenants.Connectors.Trim(written);
+    {
+        if (ulong.TryParse(written.Metadata.ResourceVersion, out var v))
+            _written[$"{written.Metadata.NamespaceProperty}/{written.Metadata.Name}"] = (written.Metadata.Uid, v);
+    }
+
+    /// <summary>How long a pass waits for the cache to show this reconciler's own write, if its watch event is late.</summary>
+    private static readonly TimeSpan CacheLagRetry = TimeSpan.FromSeconds(1);
 
     /// <summary>What one pass decided to tell people, sent after the status is written.</summary>
     private sealed record PendingEvent(string Type, string Reason, string Message);
 
     public async Task<ReconcileResult> ReconcileAsync(ReconcileRequest request, CancellationToken ct)
     {
-        var mc = Freshest(_tenants.Connectors.Store.Get(request.Namespace, request.Name));
+        var mc = _tenants.Connectors.Store.Get(request.Namespace, request.Name);
         if (mc is null)
         {
             _written.TryRemove(request.ToString(), out _);
             return ReconcileResult.Done;   // gone; the finalizer pass already ran
         }
+        if (IsBehindOurWrite(mc, request.ToString())) return ReconcileResult.After(CacheLagRetry);
         using var scope = _log.BeginScope(new Dictionary<string, object?> { ["namespace"] = request.Namespace, ["connector"] = request.Name });
 
         if (mc.Metadata.DeletionTimestamp != null) return await FinalizeAsync(mc, ct);
