@@ -1,23 +1,50 @@
-# Multi-stage build of the operator image: an SDK stage builds, a small runtime stage runs (chiseled: no shell,
-# no package manager), as a non-root user. Where no registry can be reached, hack/image/make-base.sh makes a
-# local runtime base and the `prebuilt` target packs an app published on the host (see the chart README).
+# Two images from one build, both without a shell or package manager (chiseled bases), running as a non-root user:
+# - the operator (default target `runtime`): one NativeAOT executable on runtime-deps. No JIT runtime is loaded, which
+#   is most of the operator's memory at rest (BENCHMARKS.md);
+# - `validate`: the same program on the ASP.NET Core runtime, for the CI jobs that run `connect-operator validate`
+#   (its CRD schema validator, NJsonSchema, needs reflection the native executable does not carry; deploy/ci).
+# Where no registry can be reached, hack/image/make-base.sh makes local bases and the `prebuilt` / `prebuilt-validate`
+# targets pack builds made on the host (see the chart README). Docker's legacy builder also builds every stage above
+# the target, so pass both RUNTIME_IMAGE and VALIDATE_RUNTIME_IMAGE there.
+ARG AOT_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0-noble-aot
 ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
-ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled
+ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled
+ARG VALIDATE_RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled
 
 FROM ${RUNTIME_IMAGE} AS base
 WORKDIR /app
 # 1654 is the non-root "app" user of the .NET images.
 USER 1654:1654
-ENV ASPNETCORE_URLS= \
-    DOTNET_gcServer=0
+ENV ASPNETCORE_URLS=
 # 9443: admission webhooks (TLS); 8080: /metrics, /healthz, /readyz
 EXPOSE 9443 8080
 ENTRYPOINT ["/app/connect-operator"]
 CMD ["run"]
 
-# Packs `dotnet publish src/ConnectOperator -c Release -o .artifacts/publish`, for machines without the SDK image.
+# Packs hack/publish-native.sh's output (.artifacts/native), for machines without the SDK image.
 FROM base AS prebuilt
+COPY .artifacts/native/ ./
+
+FROM ${VALIDATE_RUNTIME_IMAGE} AS validate-base
+WORKDIR /app
+USER 1654:1654
+ENTRYPOINT ["/app/connect-operator"]
+CMD ["validate", "--help"]
+
+# Packs `dotnet publish src/ConnectOperator -c Release -o .artifacts/publish`, for machines without the SDK image.
+FROM validate-base AS prebuilt-validate
 COPY .artifacts/publish/ ./
+
+FROM ${AOT_SDK_IMAGE} AS build-native
+WORKDIR /src
+COPY Directory.Build.props Directory.Packages.props ./
+COPY src/ConnectOperator/ConnectOperator.csproj src/ConnectOperator/
+COPY src/ConnectOperator.Confluent/ConnectOperator.Confluent.csproj src/ConnectOperator.Confluent/
+RUN dotnet restore src/ConnectOperator/ConnectOperator.csproj -r linux-x64 -p:PublishAot=true
+COPY crds/ crds/
+COPY src/ src/
+RUN dotnet publish src/ConnectOperator/ConnectOperator.csproj -c Release -r linux-x64 -p:PublishAot=true -o /out --no-restore \
+ && rm -f /out/*.dbg /out/*.pdb
 
 FROM ${SDK_IMAGE} AS build
 WORKDIR /src
@@ -29,5 +56,8 @@ COPY crds/ crds/
 COPY src/ src/
 RUN dotnet publish src/ConnectOperator/ConnectOperator.csproj -c Release -o /out --no-restore
 
-FROM base AS runtime
+FROM validate-base AS validate
 COPY --from=build /out/ ./
+
+FROM base AS runtime
+COPY --from=build-native /out/ ./
