@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using ConnectOperator.Confluent;
 using ConnectOperator.Runtime.Caching;
 using Microsoft.Extensions.Logging;

@@ -183,11 +183,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
         return WatchOutcome.Ended;
     }
 
-    /// <summary>
-    /// Reduces <paramref name="obj"/> to what this cache keeps of it (in place). Also for copies held beside the cache,
-    /// e.g. a reconciler's own writes, so they cost no more than the cached objects.
-    /// </summary>
-    public T Trim(T obj)
+    private T Trim(T obj)
     {
         if (obj.Metadata != null) obj.Metadata.ManagedFields = null;
         _opts.Transform?.Invoke(obj);

@@ -148,15 +148,23 @@ public class CompactCacheTests
         }
     }
 
-    [Test]
-    public async Task A_poll_keeps_the_previous_object_of_an_unchanged_connector_and_shares_strings_of_changed_ones()
+    /// <summary>A poller over <paramref name="confluent"/> that polls every 20 ms, recording the changes it reports.</summary>
+    private static (ConnectClientFactory Factory, PollTarget Target, List<IReadOnlyCollection<string>> Changes, RemoteConnectorPoller Poller) FastPoller(HttpMessageHandler confluent)
     {
-        using var factory = new ConnectClientFactory(new ConnectClientOptions { BaseUrl = "http://confluent.invalid", RateLimitPermitsPerSecond = 1000, RateLimitBurst = 1000 },
-            primaryHandler: new ChangingConfluent());
+        var factory = new ConnectClientFactory(new ConnectClientOptions { BaseUrl = "http://confluent.invalid", RateLimitPermitsPerSecond = 1000, RateLimitBurst = 1000 },
+            primaryHandler: confluent);
         var target = new PollTarget(new ClusterRef("env-1", "lkc-1"), new ConnectCredentials("k", "s"));
         var changes = new List<IReadOnlyCollection<string>>();
         var poller = new RemoteConnectorPoller(factory, () => new[] { target }, (_, changed) => { lock (changes) changes.Add(changed); },
             TimeSpan.FromMilliseconds(20), NullLogger<RemoteConnectorPoller>.Instance, minRefreshGap: TimeSpan.FromMilliseconds(1));
+        return (factory, target, changes, poller);
+    }
+
+    [Test]
+    public async Task A_poll_keeps_the_previous_object_of_an_unchanged_connector_and_shares_strings_of_changed_ones()
+    {
+        var (factory, target, changes, poller) = FastPoller(new ChangingConfluent());
+        using var _ = factory;
         var first = await poller.GetAsync(target, CancellationToken.None);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var run = poller.RunAsync(cts.Token);
@@ -251,12 +259,8 @@ public class CompactCacheTests
     public async Task A_write_recorded_while_a_list_streams_is_not_undone_by_it_and_is_read_again_by_the_next_poll()
     {
         var confluent = new StallingConfluent();
-        using var factory = new ConnectClientFactory(new ConnectClientOptions { BaseUrl = "http://confluent.invalid", RateLimitPermitsPerSecond = 1000, RateLimitBurst = 1000 },
-            primaryHandler: confluent);
-        var target = new PollTarget(new ClusterRef("env-1", "lkc-1"), new ConnectCredentials("k", "s"));
-        var changes = new List<IReadOnlyCollection<string>>();
-        var poller = new RemoteConnectorPoller(factory, () => new[] { target }, (_, changed) => { lock (changes) changes.Add(changed); },
-            TimeSpan.FromMilliseconds(20), NullLogger<RemoteConnectorPoller>.Instance, minRefreshGap: TimeSpan.FromMilliseconds(1));
+        var (factory, target, changes, poller) = FastPoller(confluent);
+        using var _ = factory;
         var first = await poller.GetAsync(target, CancellationToken.None);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var run = poller.RunAsync(cts.Token);
