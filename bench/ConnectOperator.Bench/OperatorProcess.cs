@@ -25,11 +25,20 @@ public sealed class OperatorProcess : IAsyncDisposable
     /// <summary>Time since the process was started.</summary>
     public TimeSpan StartedFor => _started.Elapsed;
 
-    private OperatorProcess(Process process, Stopwatch started, int metricsPort)
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _tail;
+
+    private OperatorProcess(Process process, Stopwatch started, int metricsPort, System.Collections.Concurrent.ConcurrentQueue<string> tail)
     {
         _process = process;
         _started = started;
         MetricsPort = metricsPort;
+        _tail = tail;
+    }
+
+    /// <summary>Throws, with the operator's last lines of output, if it has exited: a run must not wait on a dead operator.</summary>
+    public void ThrowIfExited()
+    {
+        if (_process.HasExited) throw new InvalidOperationException($"operator exited with {_process.ExitCode}:\n{string.Join('\n', _tail)}");
     }
 
     /// <summary>Starts <c>connect-operator run</c> with <paramref name="args"/> and returns once <c>/readyz</c> answers (caches synced).</summary>
@@ -59,17 +68,17 @@ public sealed class OperatorProcess : IAsyncDisposable
         {
             if (line is null) return;
             tail.Enqueue(line);
-            while (tail.Count > 30) tail.TryDequeue(out _);
+            while (tail.Count > 60) tail.TryDequeue(out _);
         }
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var op = new OperatorProcess(process, sw, metricsPort);
+        var op = new OperatorProcess(process, sw, metricsPort, tail);
         using var http = new HttpClient();
         while (true)
         {
-            if (process.HasExited) throw new InvalidOperationException($"operator exited with {process.ExitCode}:\n{string.Join('\n', tail)}");
+            op.ThrowIfExited();
             try
             {
                 if ((await http.GetAsync($"http://127.0.0.1:{metricsPort}/readyz")).IsSuccessStatusCode) return op;

@@ -145,6 +145,7 @@ public sealed class Scenario : IAsyncDisposable
         while (ready.Ready < _n)
         {
             if (sw.Elapsed > TimeSpan.FromMinutes(30)) throw new TimeoutException($"not converged after 30 min ({ready.Ready}/{_n})");
+            _operator!.ThrowIfExited();
             await Task.Delay(100);
         }
         var convergence = sw.Elapsed;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ConnectOperator.Cli.Logs;
 using ConnectOperator.Hosting;
+using ConnectOperator.Runtime;
 using k8s;
 
 namespace ConnectOperator.Cli;
@@ -80,7 +81,7 @@ public static class LogsCommand
                 stderr.WriteLine($"logs: no usable kubeconfig: {e.Message}");
                 return ConnectorLogsReport.ExitUsage;
             }
-            using var client = new Kubernetes(config);
+            using var client = new KubeApiClient(config);
             var tokenValue = pr.GetValue(token) ?? Environment.GetEnvironmentVariable(TokenVariable);
             var report = new ConnectorLogsReport(client, null, stdout, stderr);
             return await report.RunAsync(new LogsOptions(name, logsUrl, string.IsNullOrWhiteSpace(tokenValue) ? null : tokenValue, window, pr.GetValue(organization), limitValue), ct);

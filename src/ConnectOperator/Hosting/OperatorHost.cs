@@ -48,8 +48,7 @@ public static class OperatorHost
         });
 
         var kubeConfig = kubernetes ?? KubeConfigFile.InClusterOrLoad();
-        builder.Services.AddSingleton<IKubernetes>(_ => new Kubernetes(kubeConfig));
-        builder.Services.AddSingleton<KubeApiClient>();
+        builder.Services.AddSingleton(_ => new KubeApiClient(kubeConfig));
         builder.Services.AddSingleton(TimeProvider.System);
 
         // What each cache keeps of an object: CacheTransforms.
@@ -70,8 +69,8 @@ public static class OperatorHost
             builder.Services.AddSingleton(sp => new Confluent.Metrics.MetricsClientFactory(MetricsOptions(builder.Configuration, options), sp.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(sp => new StatusWriter(sp.GetRequiredService<KubeApiClient>(), sp.GetRequiredService<ILogger<StatusWriter>>()));
         builder.Services.AddSingleton(sp => new Finalizers(sp.GetRequiredService<KubeApiClient>()));
-        builder.Services.AddSingleton(sp => new EventRecorder(sp.GetRequiredService<IKubernetes>(), new EventRecorderOptions(), sp.GetRequiredService<ILogger<EventRecorder>>()));
-        builder.Services.AddSingleton(sp => new LeaderElection(sp.GetRequiredService<IKubernetes>(), options.LeaderElection, Logger(sp, "leader-election")));
+        builder.Services.AddSingleton(sp => new EventRecorder(sp.GetRequiredService<KubeApiClient>(), new EventRecorderOptions(), sp.GetRequiredService<ILogger<EventRecorder>>()));
+        builder.Services.AddSingleton(sp => new LeaderElection(sp.GetRequiredService<KubeApiClient>(), options.LeaderElection, Logger(sp, "leader-election")));
         builder.Services.AddOperatorMetrics(builder.Configuration, options);
         builder.Services.AddSingleton<ControllerSet>();
         builder.Services.AddSingleton(sp => sp.GetRequiredService<ControllerSet>().Poller);

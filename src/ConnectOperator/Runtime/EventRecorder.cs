@@ -34,11 +34,12 @@ public sealed class EventRecorderOptions
 /// token bucket drops floods. Never throws (events are best effort); returns the Event written, or null if dropped/failed.
 /// Callers must not put secret values into messages.
 /// </summary>
-public sealed class EventRecorder(IKubernetes client, EventRecorderOptions? options = null, ILogger<EventRecorder>? logger = null, TimeProvider? time = null)
+public sealed class EventRecorder(KubeApiClient api, EventRecorderOptions? options = null, ILogger<EventRecorder>? logger = null, TimeProvider? time = null)
 {
     public const string Normal = "Normal";
     public const string Warning = "Warning";
 
+    private readonly KubeApiClient _api = api;
     private readonly EventRecorderOptions _opts = options ?? new EventRecorderOptions();
     private readonly ILogger _log = (ILogger?)logger ?? NullLogger.Instance;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -86,7 +87,7 @@ public sealed class EventRecorder(IKubernetes client, EventRecorderOptions? opti
                 var patch = new JsonObject { ["count"] = count, ["lastTimestamp"] = now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ") };
                 try
                 {
-                    var patched = await client.CoreV1.PatchNamespacedEventAsync(new V1Patch(patch.ToJsonString(), V1Patch.PatchType.MergePatch), seen.Name, seen.Namespace, cancellationToken: ct).ConfigureAwait(false);
+                    var patched = await _api.PatchAsync<Corev1Event>(ResourceKind.Event, seen.Namespace, seen.Name, patch.ToJsonString(), PatchKind.Merge, ct: ct).ConfigureAwait(false);
                     Remember(key, seen with { Count = count, LastSeen = now });
                     return patched;
                 }
@@ -108,7 +109,7 @@ public sealed class EventRecorder(IKubernetes client, EventRecorderOptions? opti
                 Source = new V1EventSource { Component = _opts.Component },
                 ReportingComponent = _opts.Component, ReportingInstance = _opts.ReportingInstance,
             };
-            var created = await client.CoreV1.CreateNamespacedEventAsync(ev, ns, cancellationToken: ct).ConfigureAwait(false);
+            var created = await _api.CreateAsync(ResourceKind.Event, ns, ev, ct).ConfigureAwait(false);
             Remember(key, new Seen(ns, created.Metadata.Name, 1, now));
             return created;
         }

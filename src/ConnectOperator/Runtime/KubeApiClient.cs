@@ -1,10 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using k8s;
+using k8s.Authentication;
 using k8s.Autorest;
+using k8s.Exceptions;
 using k8s.Models;
 
 namespace ConnectOperator.Runtime;
@@ -19,22 +22,78 @@ public sealed record WatchEvent<T>(WatchEventType Type, T? Object, V1Status? Sta
 public sealed record ListResult<T>(IReadOnlyList<T> Items, string ResourceVersion);
 
 /// <summary>
-/// A thin REST client over the official <see cref="Kubernetes"/> client's own HTTP pipeline (its HttpClient, TLS setup
-/// and credentials), driven by a <see cref="ResourceKind"/>, so one code path serves core kinds and custom resources alike.
+/// A thin REST client over KubernetesClient's HTTP pipeline pieces (its TLS verification, client certificates and
+/// credentials), driven by a <see cref="ResourceKind"/>, so one code path serves core kinds and custom resources alike.
 /// The generated <c>CustomObjects</c>/<c>GenericClient</c> APIs cannot address the core group and do not expose
 /// <c>resourceVersion</c>/<c>allowWatchBookmarks</c> on watches, hence this class. Errors are thrown as KubernetesClient's
 /// <see cref="HttpOperationException"/> (same as generated calls), so callers need one catch shape.
+/// <para>
+/// The operator builds it from a <see cref="KubernetesClientConfiguration"/>, not from a <see cref="Kubernetes"/>
+/// client: that client's constructor configures <see cref="KubernetesJson"/>, and with it every API type's serializer
+/// would be compiled into the native executable (<see cref="KubeJson"/>).
+/// </para>
 /// </summary>
-public sealed class KubeApiClient
+public sealed class KubeApiClient : IDisposable
 {
-    private readonly Kubernetes _k;
+    private readonly HttpClient _http;
+    private readonly Uri _baseUri;
+    private readonly ServiceClientCredentials? _credentials;
+    private readonly bool _ownsHttp;
 
+    /// <summary>Over an existing client's pipeline (tests and tools that already hold one).</summary>
     public KubeApiClient(IKubernetes client)
     {
-        _k = client as Kubernetes ?? throw new ArgumentException("KubeApiClient needs the concrete k8s.Kubernetes client", nameof(client));
+        var k = client as Kubernetes ?? throw new ArgumentException("KubeApiClient needs the concrete k8s.Kubernetes client", nameof(client));
+        (_http, _baseUri, _credentials) = (k.HttpClient, k.BaseUri, k.Credentials);
     }
 
-    public IKubernetes Client => _k;
+    /// <summary>Its own pipeline, set up as KubernetesClient's: CA bundle or skip-verify, client certificate, token or basic credentials.</summary>
+    public KubeApiClient(KubernetesClientConfiguration config)
+    {
+        if (string.IsNullOrWhiteSpace(config.Host) || !Uri.TryCreate(config.Host, UriKind.Absolute, out var baseUri))
+            throw new KubeConfigException($"the Kubernetes API server URL '{config.Host}' is not an absolute URL");
+        _baseUri = baseUri;
+        var handler = new SocketsHttpHandler
+        {
+            // As KubernetesClient: keep long watches alive through idle proxies.
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            KeepAlivePingDelay = TimeSpan.FromMinutes(3),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
+        };
+        if (baseUri.Scheme == Uri.UriSchemeHttps)
+        {
+            if (!string.IsNullOrEmpty(config.TlsServerName)) handler.SslOptions.TargetHost = config.TlsServerName;
+            if (config.SkipTlsVerify) handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            else if (config.SslCaCerts is { } ca)
+                handler.SslOptions.RemoteCertificateValidationCallback = (sender, cert, chain, errors) =>
+                    Kubernetes.CertificateValidationCallBack(sender, ca, cert!, chain!, errors);
+            // No CA in the configuration: the system's trust store decides, as for any HTTPS client.
+            if (ClientCertificate(config) is { } clientCert) handler.SslOptions.ClientCertificates = new X509CertificateCollection { clientCert };
+        }
+        _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _ownsHttp = true;
+        _credentials = Kubernetes.CreateCredentials(config);
+    }
+
+    /// <summary>The client certificate, inline (base64 PEM, as a kubeconfig holds it) or from files; null when there is none.</summary>
+    internal static X509Certificate2? ClientCertificate(KubernetesClientConfiguration config)
+    {
+        string certPem, keyPem;
+        if (!string.IsNullOrWhiteSpace(config.ClientCertificateData) && !string.IsNullOrWhiteSpace(config.ClientCertificateKeyData))
+            (certPem, keyPem) = (Encoding.UTF8.GetString(Convert.FromBase64String(config.ClientCertificateData)), Encoding.UTF8.GetString(Convert.FromBase64String(config.ClientCertificateKeyData)));
+        else if (!string.IsNullOrWhiteSpace(config.ClientCertificateFilePath) && !string.IsNullOrWhiteSpace(config.ClientKeyFilePath))
+            (certPem, keyPem) = (File.ReadAllText(config.ClientCertificateFilePath), File.ReadAllText(config.ClientKeyFilePath));
+        else return null;
+        var cert = X509Certificate2.CreateFromPem(certPem, keyPem);
+        if (OperatingSystem.IsLinux()) return cert;
+        // Elsewhere TLS needs the key in a key store, not an ephemeral one: round-trip through PKCS#12.
+        using (cert) return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
+    }
+
+    public void Dispose()
+    {
+        if (_ownsHttp) _http.Dispose();
+    }
 
     public static bool IsStatus(Exception e, HttpStatusCode code) => e is HttpOperationException h && h.Response?.StatusCode == code;
 
@@ -53,14 +112,14 @@ public sealed class KubeApiClient
 
     public async Task<T> CreateAsync<T>(ResourceKind kind, string? ns, T obj, CancellationToken ct = default)
     {
-        using var resp = await SendAsync(HttpMethod.Post, kind.CollectionPath(ns), KubernetesJson.Serialize(obj!), "application/json", ct).ConfigureAwait(false);
+        using var resp = await SendAsync(HttpMethod.Post, kind.CollectionPath(ns), KubeJson.Serialize(obj), "application/json", ct).ConfigureAwait(false);
         return await ReadAsync<T>(resp, ct).ConfigureAwait(false);
     }
 
     /// <summary>PUT of the whole object (or of a subresource, e.g. "status"); optimistic concurrency via metadata.resourceVersion.</summary>
     public async Task<T> ReplaceAsync<T>(ResourceKind kind, string? ns, string name, T obj, string? subresource = null, CancellationToken ct = default)
     {
-        using var resp = await SendAsync(HttpMethod.Put, kind.ItemPath(ns, name, subresource), KubernetesJson.Serialize(obj!), "application/json", ct).ConfigureAwait(false);
+        using var resp = await SendAsync(HttpMethod.Put, kind.ItemPath(ns, name, subresource), KubeJson.Serialize(obj), "application/json", ct).ConfigureAwait(false);
         return await ReadAsync<T>(resp, ct).ConfigureAwait(false);
     }
 
@@ -100,7 +159,7 @@ public sealed class KubeApiClient
                 if (md.TryGetProperty("continue", out var c) && c.ValueKind == JsonValueKind.String && c.GetString() is { Length: > 0 } cs) cont = cs;
             }
             if (root.TryGetProperty("items", out var arr) && arr.ValueKind == JsonValueKind.Array)
-                foreach (var e in arr.EnumerateArray()) items.Add(KubernetesJson.Deserialize<T>(e));
+                foreach (var e in arr.EnumerateArray()) items.Add(KubeJson.Deserialize<T>(e));
         } while (cont != null);
         return new ListResult<T>(items, rv ?? "");
     }
@@ -140,8 +199,8 @@ public sealed class KubeApiClient
         };
         var obj = doc.RootElement.GetProperty("object");
         return type == WatchEventType.Error
-            ? new WatchEvent<T>(type, default, KubernetesJson.Deserialize<V1Status>(obj))
-            : new WatchEvent<T>(type, KubernetesJson.Deserialize<T>(obj), null);
+            ? new WatchEvent<T>(type, default, KubeJson.Deserialize<V1Status>(obj))
+            : new WatchEvent<T>(type, KubeJson.Deserialize<T>(obj), null);
     }
 
     private static string Query(params (string Key, string? Value)[] ps)
@@ -158,14 +217,14 @@ public sealed class KubeApiClient
     /// <summary>Sends through the client's pipeline; non-2xx becomes <see cref="HttpOperationException"/> (response body included).</summary>
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string relative, string? body, string? contentType, CancellationToken ct)
     {
-        using var req = new HttpRequestMessage(method, new Uri(_k.BaseUri, relative)) { Version = HttpVersion.Version20 };
+        using var req = new HttpRequestMessage(method, new Uri(_baseUri, relative)) { Version = HttpVersion.Version20 };
         if (body != null)
         {
             req.Content = new StringContent(body, Encoding.UTF8);
             req.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType ?? "application/json") { CharSet = "utf-8" };
         }
-        if (_k.Credentials != null) await _k.Credentials.ProcessHttpRequestAsync(req, ct).ConfigureAwait(false);
-        var resp = await _k.HttpClient.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        if (_credentials != null) await _credentials.ProcessHttpRequestAsync(req, ct).ConfigureAwait(false);
+        var resp = await _http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
         if (resp.IsSuccessStatusCode) return resp;
         var content = await resp.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         var ex = new HttpOperationException($"{method} {relative} returned {(int)resp.StatusCode} {resp.StatusCode}")
@@ -180,9 +239,9 @@ public sealed class KubeApiClient
     private static async Task<T> ReadAsync<T>(HttpResponseMessage resp, CancellationToken ct)
     {
         await using var s = await resp.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        return KubernetesJson.Deserialize<T>(s);
+        return KubeJson.Deserialize<T>(s);
     }
 
     /// <summary>A deep copy through JSON (KubernetesClient models have no Clone); use before mutating a cached object.</summary>
-    public static T DeepCopy<T>(T obj) => KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(obj!));
+    public static T DeepCopy<T>(T obj) => KubeJson.Deserialize<T>(KubeJson.Serialize(obj));
 }

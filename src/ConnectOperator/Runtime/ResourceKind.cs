@@ -14,6 +14,7 @@ public sealed record ResourceKind(string Group, string Version, string Plural, s
     public static readonly ResourceKind Event = new("", "v1", "events", "Event");
     public static readonly ResourceKind Namespace = new("", "v1", "namespaces", "Namespace", Namespaced: false);
     public static readonly ResourceKind Lease = new("coordination.k8s.io", "v1", "leases", "Lease");
+    public static readonly ResourceKind ValidatingWebhookConfiguration = new("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", Namespaced: false);
 
     /// <summary><c>v1</c> for core, <c>group/version</c> otherwise.</summary>
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";

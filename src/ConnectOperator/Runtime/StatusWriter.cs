@@ -46,6 +46,6 @@ public sealed class StatusWriter(KubeApiClient api, ILogger<StatusWriter>? logge
         }
     }
 
-    /// <summary>The serialized <c>status</c> of an object (KubernetesJson, so property names/omission match the wire).</summary>
-    public static JsonNode? StatusOf<T>(T obj) => JsonNode.Parse(KubernetesJson.Serialize(obj!))?["status"];
+    /// <summary>The serialized <c>status</c> of an object (as on the wire: property names and omitted nulls).</summary>
+    public static JsonNode? StatusOf<T>(T obj) => JsonNode.Parse(KubeJson.Serialize(obj))?["status"];
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ConnectOperator.Entities;
 using ConnectOperator.Policy;
+using ConnectOperator.Runtime;
 using k8s;
 
 namespace ConnectOperator.Webhooks;
@@ -173,7 +174,7 @@ public sealed class AdmissionDecider
     private static string Join(IEnumerable<Violation> violations) => string.Join("; ", violations.Select(v => v.Message));
 
     private static T? Parse<T>(JsonElement? element) where T : class
-        => element is { ValueKind: JsonValueKind.Object } e ? KubernetesJson.Deserialize<T>(e) : null;
+        => element is { ValueKind: JsonValueKind.Object } e ? KubeJson.Deserialize<T>(e) : null;
 
     /// <summary>True when object.spec equals oldObject.spec (JSON equality, key order ignored).</summary>
     public static bool SpecUnchanged(AdmissionRequest request)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using ConnectOperator.Runtime;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
@@ -43,16 +44,16 @@ public sealed class WebhookCertificateManager : BackgroundService
 {
     public const string ManagedByLabel = "app.kubernetes.io/managed-by";
 
-    private readonly IKubernetes _k;
+    private readonly KubeApiClient _api;
     private readonly WebhookOptions _o;
     private readonly string _ns;
     private readonly CertificateSlot _slot;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
 
-    public WebhookCertificateManager(IKubernetes k, WebhookOptions options, string operatorNamespace, CertificateSlot slot, TimeProvider time, ILogger log)
+    public WebhookCertificateManager(KubeApiClient api, WebhookOptions options, string operatorNamespace, CertificateSlot slot, TimeProvider time, ILogger log)
     {
-        _k = k;
+        _api = api;
         _o = options;
         _ns = operatorNamespace;
         _slot = slot;
@@ -134,7 +135,7 @@ public sealed class WebhookCertificateManager : BackgroundService
                 var fresh = Issue(null, now);
                 try
                 {
-                    await _k.CoreV1.CreateNamespacedSecretAsync(ToSecret(fresh, null), _ns, cancellationToken: ct).ConfigureAwait(false);
+                    await _api.CreateAsync(ResourceKind.Secret, _ns, ToSecret(fresh, null), ct).ConfigureAwait(false);
                     _log.LogInformation("webhook certificate: created CA and serving certificate in Secret {Ns}/{Secret}", _ns, _o.SecretName);
                     return fresh;
                 }
@@ -149,7 +150,7 @@ public sealed class WebhookCertificateManager : BackgroundService
             var renewed = Issue(existing, now);
             try
             {
-                await _k.CoreV1.ReplaceNamespacedSecretAsync(ToSecret(renewed, secret), _o.SecretName, _ns, cancellationToken: ct).ConfigureAwait(false);
+                await _api.ReplaceAsync(ResourceKind.Secret, _ns, _o.SecretName, ToSecret(renewed, secret), ct: ct).ConfigureAwait(false);
                 _log.LogInformation("webhook certificate: re-issued in Secret {Ns}/{Secret} ({Why})", _ns, _o.SecretName, why);
                 return renewed;
             }
@@ -219,11 +220,8 @@ public sealed class WebhookCertificateManager : BackgroundService
         return (i < 0 ? pem : pem[..(i + end.Length)]) + "\n";
     }
 
-    private async Task<V1Secret?> TryReadSecretAsync(CancellationToken ct)
-    {
-        try { return await _k.CoreV1.ReadNamespacedSecretAsync(_o.SecretName, _ns, cancellationToken: ct).ConfigureAwait(false); }
-        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound) { return null; }
-    }
+    private Task<V1Secret?> TryReadSecretAsync(CancellationToken ct)
+        => _api.TryGetAsync<V1Secret>(ResourceKind.Secret, _ns, _o.SecretName, ct);
 
     private static TlsMaterial? FromSecret(V1Secret? s)
     {
@@ -265,9 +263,7 @@ public sealed class WebhookCertificateManager : BackgroundService
         var bundle = Encoding.UTF8.GetBytes(caPem);
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            V1ValidatingWebhookConfiguration vwc;
-            try { vwc = await _k.AdmissionregistrationV1.ReadValidatingWebhookConfigurationAsync(_o.ConfigurationName, cancellationToken: ct).ConfigureAwait(false); }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound)
+            if (await _api.TryGetAsync<V1ValidatingWebhookConfiguration>(ResourceKind.ValidatingWebhookConfiguration, null, _o.ConfigurationName, ct).ConfigureAwait(false) is not { } vwc)
             {
                 _log.LogWarning("ValidatingWebhookConfiguration {Name} not found; caBundle not patched (the chart installs it)", _o.ConfigurationName);
                 return;
@@ -283,7 +279,7 @@ public sealed class WebhookCertificateManager : BackgroundService
             if (!changed) return;
             try
             {
-                await _k.AdmissionregistrationV1.ReplaceValidatingWebhookConfigurationAsync(vwc, _o.ConfigurationName, cancellationToken: ct).ConfigureAwait(false);
+                await _api.ReplaceAsync(ResourceKind.ValidatingWebhookConfiguration, null, _o.ConfigurationName, vwc, ct: ct).ConfigureAwait(false);
                 _log.LogInformation("patched caBundle into ValidatingWebhookConfiguration {Name}", _o.ConfigurationName);
                 return;
             }
@@ -354,20 +350,18 @@ public sealed class WebhookCertificateManager : BackgroundService
         var desired = DesiredConfiguration(caPem);
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            V1ValidatingWebhookConfiguration? existing = null;
-            try { existing = await _k.AdmissionregistrationV1.ReadValidatingWebhookConfigurationAsync(_o.ConfigurationName, cancellationToken: ct).ConfigureAwait(false); }
-            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.NotFound) { }
+            var existing = await _api.TryGetAsync<V1ValidatingWebhookConfiguration>(ResourceKind.ValidatingWebhookConfiguration, null, _o.ConfigurationName, ct).ConfigureAwait(false);
             try
             {
                 if (existing is null)
                 {
-                    await _k.AdmissionregistrationV1.CreateValidatingWebhookConfigurationAsync(desired, cancellationToken: ct).ConfigureAwait(false);
+                    await _api.CreateAsync(ResourceKind.ValidatingWebhookConfiguration, null, desired, ct).ConfigureAwait(false);
                     _log.LogInformation("created ValidatingWebhookConfiguration {Name}", _o.ConfigurationName);
                     return;
                 }
-                if (KubernetesJson.Serialize(existing.Webhooks.Select(Comparable)) == KubernetesJson.Serialize(desired.Webhooks.Select(Comparable))) return;
+                if ((existing.Webhooks ?? []).Select(Comparable).SequenceEqual(desired.Webhooks.Select(Comparable))) return;
                 existing.Webhooks = desired.Webhooks;
-                await _k.AdmissionregistrationV1.ReplaceValidatingWebhookConfigurationAsync(existing, _o.ConfigurationName, cancellationToken: ct).ConfigureAwait(false);
+                await _api.ReplaceAsync(ResourceKind.ValidatingWebhookConfiguration, null, _o.ConfigurationName, existing, ct: ct).ConfigureAwait(false);
                 _log.LogInformation("updated ValidatingWebhookConfiguration {Name}", _o.ConfigurationName);
                 return;
             }
@@ -376,10 +370,11 @@ public sealed class WebhookCertificateManager : BackgroundService
     }
 
     // The fields the operator sets; the server adds defaults that must not count as drift.
-    private static object Comparable(V1ValidatingWebhook w) => new
-    {
-        w.Name, url = w.ClientConfig?.Url, svc = w.ClientConfig?.Service?.Name, ca = w.ClientConfig?.CaBundle is { } b ? Convert.ToBase64String(b) : null,
-        ns = w.NamespaceSelector?.MatchLabels, obj = w.ObjectSelector?.MatchLabels, w.FailurePolicy, w.TimeoutSeconds,
-        mc = w.MatchConditions?.Select(m => m.Expression).ToList(),
-    };
+    private static string Comparable(V1ValidatingWebhook w) => string.Join("\n",
+        w.Name, w.ClientConfig?.Url, w.ClientConfig?.Service?.Name, w.ClientConfig?.CaBundle is { } b ? Convert.ToBase64String(b) : null,
+        Labels(w.NamespaceSelector?.MatchLabels), Labels(w.ObjectSelector?.MatchLabels), w.FailurePolicy, w.TimeoutSeconds,
+        string.Join("\t", w.MatchConditions?.Select(m => m.Expression) ?? []));
+
+    private static string? Labels(IDictionary<string, string>? labels)
+        => labels is null ? null : string.Join(",", labels.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
 }

@@ -1,5 +1,6 @@
 using ConnectOperator.Hosting;
 using ConnectOperator.Policy;
+using ConnectOperator.Runtime;
 using k8s;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
@@ -25,7 +26,7 @@ public static class WebhookSetup
             return ledger;
         });
         builder.Services.AddSingleton(sp => new AdmissionDecider(sp.GetRequiredService<TenantDirectory>(), sp.GetRequiredService<ReservationLedger>(), webhook, options.Namespace));
-        builder.Services.AddSingleton(sp => new WebhookCertificateManager(sp.GetRequiredService<IKubernetes>(), webhook, options.Namespace, slot,
+        builder.Services.AddSingleton(sp => new WebhookCertificateManager(sp.GetRequiredService<KubeApiClient>(), webhook, options.Namespace, slot,
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("webhook.certificates")));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookCertificateManager>());
 

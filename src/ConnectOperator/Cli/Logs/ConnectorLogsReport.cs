@@ -15,13 +15,13 @@ public sealed record LogsOptions(string Target, string? LogsApiUrl, string? Toke
 /// trace and auto-restarts, its Events oldest first, and (with a token) its log lines from Confluent's logs search.
 /// Every line goes through <see cref="LogScrubber"/>.
 /// </summary>
-public sealed class ConnectorLogsReport(IKubernetes client, HttpClient? http, TextWriter stdout, TextWriter stderr, TimeProvider? time = null)
+public sealed class ConnectorLogsReport(KubeApiClient api, HttpClient? http, TextWriter stdout, TextWriter stderr, TimeProvider? time = null)
 {
     public const int ExitOk = 0, ExitNotFound = 1, ExitUsage = 2;
 
     private static readonly ResourceKind ConnectorKind = ResourceKind.For<V1Alpha1ManagedConnector>();
     private static readonly ResourceKind DepartmentKind = ResourceKind.For<V1Alpha1Department>(namespaced: false);
-    private readonly KubeApiClient _api = new(client);
+    private readonly KubeApiClient _api = api;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     private void Out(string line = "") => stdout.WriteLine(LogScrubber.Scrub(line));
@@ -64,7 +64,7 @@ public sealed class ConnectorLogsReport(IKubernetes client, HttpClient? http, Te
         Out("Events (oldest first):");
         try
         {
-            var events = (await client.CoreV1.ListNamespacedEventAsync(ns, fieldSelector: $"involvedObject.name={name},involvedObject.kind={V1Alpha1ManagedConnector.KubeKind}", cancellationToken: ct)).Items
+            var events = (await _api.ListAsync<Corev1Event>(ResourceKind.Event, ns, fieldSelector: $"involvedObject.name={name},involvedObject.kind={V1Alpha1ManagedConnector.KubeKind}", ct: ct)).Items
                 .OrderBy(EventTime).ToList();
             if (events.Count == 0) Out("  (none: Events expire after the API server's event TTL, 1 h by default)");
             else
@@ -124,7 +124,7 @@ public sealed class ConnectorLogsReport(IKubernetes client, HttpClient? http, Te
         {
             try
             {
-                var secret = await client.CoreV1.ReadNamespacedSecretAsync(name, mc.Metadata.NamespaceProperty, cancellationToken: ct);
+                var secret = await _api.GetAsync<V1Secret>(ResourceKind.Secret, mc.Metadata.NamespaceProperty, name, ct);
                 foreach (var key in secret.Data?.Keys ?? Enumerable.Empty<string>()) SecretValueRegistry.ReadFrom(secret, key);
             }
             catch (HttpOperationException) { /* not readable or missing: the pattern scrubber still applies */ }

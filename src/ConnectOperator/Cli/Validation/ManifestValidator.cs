@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ConnectOperator.Entities;
 using ConnectOperator.Policy;
+using ConnectOperator.Runtime;
 using k8s;
 using Newtonsoft.Json.Linq;
 
@@ -193,7 +194,7 @@ public static class ManifestValidator
     {
         try
         {
-            return KubernetesJson.Deserialize<T>(doc.Root.ToString(Newtonsoft.Json.Formatting.None));
+            return KubeJson.Deserialize<T>(doc.Root.ToString(Newtonsoft.Json.Formatting.None));
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or ArgumentException)
         {

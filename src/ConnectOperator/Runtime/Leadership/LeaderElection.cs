@@ -1,6 +1,5 @@
 using k8s;
 using k8s.LeaderElection;
-using k8s.LeaderElection.ResourceLock;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -19,7 +18,7 @@ public sealed class LeaderElectionOptions
 }
 
 /// <summary>
-/// Leader election on a coordination.k8s.io Lease through KubernetesClient's <see cref="LeaderElector"/>/<see cref="LeaseLock"/>.
+/// Leader election on a coordination.k8s.io Lease through KubernetesClient's <see cref="LeaderElector"/> (with <see cref="KubeLeaseLock"/>).
 /// Policy (documented choice): only the leader runs controller workers; every replica keeps informers warm (webhooks read them).
 /// On lost leadership <see cref="LostLeadership"/> fires, the host stops the workers, and this class campaigns again; when it wins
 /// again the controllers restart with a fresh queue seeded from the cache. (controller-runtime exits the process instead; we avoid
@@ -27,16 +26,16 @@ public sealed class LeaderElectionOptions
 /// </summary>
 public sealed class LeaderElection
 {
-    private readonly IKubernetes _client;
+    private readonly KubeApiClient _api;
     private readonly LeaderElectionOptions _opts;
     private readonly ILogger _log;
     private volatile bool _isLeader;
     private volatile string? _leader;
     private TaskCompletionSource _leading = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public LeaderElection(IKubernetes client, LeaderElectionOptions options, ILogger? logger = null)
+    public LeaderElection(KubeApiClient api, LeaderElectionOptions options, ILogger? logger = null)
     {
-        _client = client;
+        _api = api;
         _opts = options;
         _log = logger ?? NullLogger.Instance;
     }
@@ -67,7 +66,7 @@ public sealed class LeaderElection
         }
         while (!ct.IsCancellationRequested)
         {
-            using var elector = new LeaderElector(new LeaderElectionConfig(new LeaseLock(_client, _opts.LeaseNamespace, _opts.LeaseName, _opts.Identity))
+            using var elector = new LeaderElector(new LeaderElectionConfig(new KubeLeaseLock(_api, _opts.LeaseNamespace, _opts.LeaseName, _opts.Identity))
             {
                 LeaseDuration = _opts.LeaseDuration,
                 RenewDeadline = _opts.RenewDeadline,

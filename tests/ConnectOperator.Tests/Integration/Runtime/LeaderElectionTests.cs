@@ -1,3 +1,4 @@
+using ConnectOperator.Runtime;
 using ConnectOperator.Runtime.Leadership;
 using ConnectOperator.Tests.Infrastructure;
 using k8s;
@@ -16,7 +17,7 @@ public class LeaderElectionTests
         var ns = await cluster.CreateNamespaceAsync("leader");
         try
         {
-            LeaderElection Candidate(string id) => new(cluster.Client, new LeaderElectionOptions
+            LeaderElection Candidate(string id) => new(new KubeApiClient(cluster.Client), new LeaderElectionOptions
             {
                 LeaseName = "op", LeaseNamespace = ns, Identity = id,
                 LeaseDuration = TimeSpan.FromSeconds(3), RenewDeadline = TimeSpan.FromSeconds(2), RetryPeriod = TimeSpan.FromMilliseconds(300),
@@ -57,7 +58,7 @@ public class LeaderElectionTests
     public async Task Disabled_LeadsImmediately()
     {
         var cluster = await TestCluster.GetAsync();
-        var le = new LeaderElection(cluster.Client, new LeaderElectionOptions { Enabled = false });
+        var le = new LeaderElection(new KubeApiClient(cluster.Client), new LeaderElectionOptions { Enabled = false });
         using var cts = new CancellationTokenSource();
         var t = le.RunAsync(cts.Token);
         await le.WhenLeaderAsync().WaitAsync(TimeSpan.FromSeconds(5));

@@ -13,6 +13,9 @@ public sealed class Widget : IKubernetesObject<V1ObjectMeta>
 {
     public static readonly ResourceKind ResourceKind = new("test.connect.ebs.io", "v1", "widgets", "Widget");
 
+    // Every test that reads or writes widgets names this kind first, which runs this.
+    static Widget() => KubeJson.Add(WidgetJsonContext.Default);
+
     [JsonPropertyName("apiVersion")] public string ApiVersion { get; set; } = "test.connect.ebs.io/v1";
     [JsonPropertyName("kind")] public string Kind { get; set; } = "Widget";
     [JsonPropertyName("metadata")] public V1ObjectMeta Metadata { get; set; } = new();
@@ -30,6 +33,12 @@ public sealed class WidgetStatus
     [JsonPropertyName("phase")] public string? Phase { get; set; }
     [JsonPropertyName("observedGeneration")] public long? ObservedGeneration { get; set; }
 }
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    Converters = [typeof(KubernetesJson.KubernetesDateTimeConverter), typeof(KubernetesJson.KubernetesDateTimeOffsetConverter)])]
+[JsonSerializable(typeof(Widget))]
+[JsonSerializable(typeof(System.Text.Json.JsonElement))]
+internal sealed partial class WidgetJsonContext : JsonSerializerContext;
 
 internal static class RuntimeTestSupport
 {

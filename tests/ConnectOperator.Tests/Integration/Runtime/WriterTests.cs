@@ -98,7 +98,7 @@ public class WriterTests
     {
         var cm = await _cluster.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "ev" } }, _ns);
         cm.ApiVersion ??= "v1"; cm.Kind ??= "ConfigMap";
-        var rec = new EventRecorder(_cluster.Client, new EventRecorderOptions { Burst = 3 });
+        var rec = new EventRecorder(new KubeApiClient(_cluster.Client), new EventRecorderOptions { Burst = 3 });
 
         var e1 = await rec.WarningAsync(cm, "SyncFailed", "connector rejected");
         var e2 = await rec.WarningAsync(cm, "SyncFailed", "connector rejected");

@@ -1,4 +1,5 @@
 using System.Text;
+using ConnectOperator.Runtime;
 using ConnectOperator.Tests.Infrastructure;
 using ConnectOperator.Webhooks;
 using k8s;
@@ -48,7 +49,7 @@ public class SelfManagedCertificateTests
     {
         var o = new WebhookOptions { SecretName = secret, ConfigurationName = _config, ServiceName = "connect-operator-webhook", Url = "https://127.0.0.1:9443" };
         tune?.Invoke(o);
-        return new WebhookCertificateManager(_kube.Client, o, _ns, new CertificateSlot(), TimeProvider.System, NullLogger.Instance);
+        return new WebhookCertificateManager(new KubeApiClient(_kube.Client), o, _ns, new CertificateSlot(), TimeProvider.System, NullLogger.Instance);
     }
 
     private async Task<V1Secret> SecretAsync(string name) => await _kube.Client.CoreV1.ReadNamespacedSecretAsync(name, _ns);
