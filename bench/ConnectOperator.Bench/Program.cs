@@ -52,7 +52,7 @@ namespace ConnectOperator.Bench
 {
     public sealed record RunResult(int N, int Departments, int Clusters, TimeSpan Convergence, TimeSpan Floor, double ListCallsPerClusterPerInterval,
         int SteadyWriteCalls, double CreateCallsPerConnector, double UpdateCallsPerConnector, double DeleteCallsPerConnector,
-        double PeakRssMb, double PrivateRssMb, double ManagedHeapMb, TimeSpan StartupToReady)
+        double PeakRssMb, double PrivateRssMb, double ManagedHeapMb, TimeSpan StartupToReady, double RestartPeakRssMb)
     {
         public double Ratio => Convergence / Floor;
     }
@@ -65,16 +65,16 @@ namespace ConnectOperator.Bench
             sb.AppendLine($"Machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1 << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
             sb.AppendLine($"Command: `dotnet run -c Release --project bench/ConnectOperator.Bench -- {args}`");
             sb.AppendLine();
-            sb.AppendLine("| N | runs | convergence (s) | API-server floor (s) | ratio | list calls / cluster / interval | steady write calls | calls per create | per update | per delete | peak RSS (MB) | private RSS (MB) | managed heap (MB) | start-up to ready (s) |");
-            sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            sb.AppendLine("| N | runs | convergence (s) | API-server floor (s) | ratio | list calls / cluster / interval | steady write calls | calls per create | per update | per delete | peak RSS (MB) | private RSS (MB) | managed heap (MB) | start-up to ready (s) | peak RSS after a restart (MB) |");
+            sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
             foreach (var g in results.GroupBy(r => r.N))
             {
                 double Med(Func<RunResult, double> f) { var v = g.Select(f).Order().ToList(); return v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2; }
                 sb.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {g.Key} | {g.Count()} | {Med(r => r.Convergence.TotalSeconds):F1} | {Med(r => r.Floor.TotalSeconds):F1} | {Med(r => r.Ratio):F1} | {Med(r => r.ListCallsPerClusterPerInterval):F2} | {Med(r => r.SteadyWriteCalls):F0} | {Med(r => r.CreateCallsPerConnector):F2} | {Med(r => r.UpdateCallsPerConnector):F2} | {Med(r => r.DeleteCallsPerConnector):F2} | {Med(r => r.PeakRssMb):F0} | {Med(r => r.PrivateRssMb):F0} | {Med(r => r.ManagedHeapMb):F0} | {Med(r => r.StartupToReady.TotalSeconds):F1} |"));
+                    $"| {g.Key} | {g.Count()} | {Med(r => r.Convergence.TotalSeconds):F1} | {Med(r => r.Floor.TotalSeconds):F1} | {Med(r => r.Ratio):F1} | {Med(r => r.ListCallsPerClusterPerInterval):F2} | {Med(r => r.SteadyWriteCalls):F0} | {Med(r => r.CreateCallsPerConnector):F2} | {Med(r => r.UpdateCallsPerConnector):F2} | {Med(r => r.DeleteCallsPerConnector):F2} | {Med(r => r.PeakRssMb):F0} | {Med(r => r.PrivateRssMb):F0} | {Med(r => r.ManagedHeapMb):F0} | {Med(r => r.StartupToReady.TotalSeconds):F1} | {Med(r => r.RestartPeakRssMb):F0} |"));
             }
             sb.AppendLine();
-            sb.AppendLine("Medians over the runs. Convergence: from the first create until every ManagedConnector is Ready. Floor: a plain loop writing N status updates to the same API server with the operator's parallelism (4). Peak RSS is VmHWM of the operator process; private RSS is RssAnon after convergence (RSS also counts the mapped runtime DLLs); managed heap is the GC heap size after convergence.");
+            sb.AppendLine("Medians over the runs. Convergence: from the first create until every ManagedConnector is Ready. Floor: a plain loop writing N status updates to the same API server with the operator's parallelism (4). Peak RSS is VmHWM of the operator process; private RSS is RssAnon after convergence (RSS also counts the mapped runtime DLLs); managed heap is the GC heap size after convergence. Peak RSS after a restart: the operator restarted with the N objects present, once it has reconciled them all.");
             return sb.ToString();
         }
     }

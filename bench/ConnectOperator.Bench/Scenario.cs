@@ -188,6 +188,10 @@ public sealed class Scenario : IAsyncDisposable
         await StopOperatorAsync();
         await Task.Delay(TimeSpan.FromSeconds(16));   // the killed leader's lease must expire first (15 s)
         var startup = await StartOperatorAsync();
+        // A restart is a burst of its own: every object listed at once, every connector reconciled and the Confluent
+        // lists read whole. The peak of the restarted operator once it has gone through them all.
+        await _operator!.WaitIdleAsync(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(10));
+        var (_, restartPeak) = _operator.Rss();
         await StopOperatorAsync();
 
         // The floor: the same API server, N status writes, the operator's parallelism, nothing else running.
@@ -199,7 +203,7 @@ public sealed class Scenario : IAsyncDisposable
         var floor = sw.Elapsed * _n / Math.Max(1, all.Count);
 
         return new RunResult(_n, _departments, _clusters, convergence, floor, lists / 3.0 / _clusters, steadyWrites,
-            createCalls / (double)_n, updateCalls, deleteCalls, peak, anon, heap, startup);
+            createCalls / (double)_n, updateCalls, deleteCalls, peak, anon, heap, startup, restartPeak);
     }
 
     private static async Task WaitAsync(Func<bool> condition)
