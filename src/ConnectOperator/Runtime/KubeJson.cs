@@ -22,6 +22,7 @@ namespace ConnectOperator.Runtime;
 /// </summary>
 public static class KubeJson
 {
+    private static readonly object Gate = new();
     private static JsonSerializerContext[] _more = [];
 
     /// <summary>
@@ -47,7 +48,7 @@ public static class KubeJson
     /// </summary>
     public static void Add(JsonSerializerContext context)
     {
-        lock (typeof(KubeJson)) _more = [.. _more, context];
+        lock (Gate) Volatile.Write(ref _more, [.. _more, context]);
     }
 
     /// <summary>The metadata of <typeparamref name="T"/>; throws, naming the type, when no context describes it.</summary>
