@@ -84,6 +84,8 @@ public sealed class KubeConfigFileTests
         Assert.That(config.ClientCertificateKeyData, Is.EqualTo(B64(client.KeyPem)));
         Assert.That(config.AccessToken, Is.Null);
         Assert.That(() => new Kubernetes(config).Dispose(), Throws.Nothing, "the client builds its TLS identity from what was read");
+        using (var identity = ConnectOperator.Runtime.KubeApiClient.ClientCertificate(config))
+            Assert.That((identity?.Thumbprint, identity?.HasPrivateKey), Is.EqualTo((client.Thumbprint, (bool?)true)), "the operator's own pipeline presents the same certificate, with its key");
         Assert.That(KubeConfigFile.Load(path, currentContext: "other").Namespace, Is.EqualTo("elsewhere"), "an explicit context wins");
     }
 
