@@ -39,7 +39,6 @@ public sealed class EventRecorder(KubeApiClient api, EventRecorderOptions? optio
     public const string Normal = "Normal";
     public const string Warning = "Warning";
 
-    private readonly KubeApiClient _api = api;
     private readonly EventRecorderOptions _opts = options ?? new EventRecorderOptions();
     private readonly ILogger _log = (ILogger?)logger ?? NullLogger.Instance;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -87,7 +86,7 @@ public sealed class EventRecorder(KubeApiClient api, EventRecorderOptions? optio
                 var patch = new JsonObject { ["count"] = count, ["lastTimestamp"] = now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ") };
                 try
                 {
-                    var patched = await _api.PatchAsync<Corev1Event>(ResourceKind.Event, seen.Namespace, seen.Name, patch.ToJsonString(), PatchKind.Merge, ct: ct).ConfigureAwait(false);
+                    var patched = await api.PatchAsync<Corev1Event>(ResourceKind.Event, seen.Namespace, seen.Name, patch.ToJsonString(), PatchKind.Merge, ct: ct).ConfigureAwait(false);
                     Remember(key, seen with { Count = count, LastSeen = now });
                     return patched;
                 }
@@ -109,7 +108,7 @@ public sealed class EventRecorder(KubeApiClient api, EventRecorderOptions? optio
                 Source = new V1EventSource { Component = _opts.Component },
                 ReportingComponent = _opts.Component, ReportingInstance = _opts.ReportingInstance,
             };
-            var created = await _api.CreateAsync(ResourceKind.Event, ns, ev, ct).ConfigureAwait(false);
+            var created = await api.CreateAsync(ResourceKind.Event, ns, ev, ct).ConfigureAwait(false);
             Remember(key, new Seen(ns, created.Metadata.Name, 1, now));
             return created;
         }

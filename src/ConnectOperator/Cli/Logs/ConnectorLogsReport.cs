@@ -21,7 +21,6 @@ public sealed class ConnectorLogsReport(KubeApiClient api, HttpClient? http, Tex
 
     private static readonly ResourceKind ConnectorKind = ResourceKind.For<V1Alpha1ManagedConnector>();
     private static readonly ResourceKind DepartmentKind = ResourceKind.For<V1Alpha1Department>(namespaced: false);
-    private readonly KubeApiClient _api = api;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     private void Out(string line = "") => stdout.WriteLine(LogScrubber.Scrub(line));
@@ -36,7 +35,7 @@ public sealed class ConnectorLogsReport(KubeApiClient api, HttpClient? http, Tex
         }
         var (ns, name) = (parts[0], parts[1]);
         V1Alpha1ManagedConnector? mc;
-        try { mc = await _api.TryGetAsync<V1Alpha1ManagedConnector>(ConnectorKind, ns, name, ct); }
+        try { mc = await api.TryGetAsync<V1Alpha1ManagedConnector>(ConnectorKind, ns, name, ct); }
         catch (HttpOperationException e) { stderr.WriteLine($"logs: cannot read ManagedConnector {ns}/{name}: HTTP {(int)e.Response.StatusCode} {e.Response.ReasonPhrase}"); return ExitNotFound; }
         catch (HttpRequestException e) { stderr.WriteLine($"logs: cannot reach the Kubernetes API server: {e.Message}"); return ExitNotFound; }
         if (mc is null)
@@ -64,7 +63,7 @@ public sealed class ConnectorLogsReport(KubeApiClient api, HttpClient? http, Tex
         Out("Events (oldest first):");
         try
         {
-            var events = (await _api.ListAsync<Corev1Event>(ResourceKind.Event, ns, fieldSelector: $"involvedObject.name={name},involvedObject.kind={V1Alpha1ManagedConnector.KubeKind}", ct: ct)).Items
+            var events = (await api.ListAsync<Corev1Event>(ResourceKind.Event, ns, fieldSelector: $"involvedObject.name={name},involvedObject.kind={V1Alpha1ManagedConnector.KubeKind}", ct: ct)).Items
                 .OrderBy(EventTime).ToList();
             if (events.Count == 0) Out("  (none: Events expire after the API server's event TTL, 1 h by default)");
             else
@@ -124,7 +123,7 @@ public sealed class ConnectorLogsReport(KubeApiClient api, HttpClient? http, Tex
         {
             try
             {
-                var secret = await _api.GetAsync<V1Secret>(ResourceKind.Secret, mc.Metadata.NamespaceProperty, name, ct);
+                var secret = await api.GetAsync<V1Secret>(ResourceKind.Secret, mc.Metadata.NamespaceProperty, name, ct);
                 foreach (var key in secret.Data?.Keys ?? Enumerable.Empty<string>()) SecretValueRegistry.ReadFrom(secret, key);
             }
             catch (HttpOperationException) { /* not readable or missing: the pattern scrubber still applies */ }
@@ -135,8 +134,8 @@ public sealed class ConnectorLogsReport(KubeApiClient api, HttpClient? http, Tex
     {
         try
         {
-            if (mc.Status?.Department is { } d && await _api.TryGetAsync<V1Alpha1Department>(DepartmentKind, null, d, ct) is { } byName) return byName;
-            var all = await _api.ListAsync<V1Alpha1Department>(DepartmentKind, null, ct: ct);
+            if (mc.Status?.Department is { } d && await api.TryGetAsync<V1Alpha1Department>(DepartmentKind, null, d, ct) is { } byName) return byName;
+            var all = await api.ListAsync<V1Alpha1Department>(DepartmentKind, null, ct: ct);
             return all.Items.FirstOrDefault(x => x.Spec.Namespaces.Contains(mc.Metadata.NamespaceProperty));
         }
         catch (HttpOperationException) { return null; }
