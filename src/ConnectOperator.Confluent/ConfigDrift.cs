@@ -6,7 +6,7 @@ public enum DriftKind
     Added,
     /// <summary>Both have it with different values.</summary>
     Changed,
-    /// <summary>Remote has a (user-level) key that desired does not.</summary>
+    /// <summary>Remote still has a key the operator sent before and no longer sends.</summary>
     Removed,
 }
 
@@ -29,44 +29,44 @@ public sealed record ConfigDriftResult(IReadOnlyList<ConfigDifference> Differenc
 }
 
 /// <summary>
-/// Compares desired config (what the operator would PUT) with the remote config (GET …/config), ignoring what the
-/// server changes by itself: masked values (<c>****…</c>) and keys the server adds. Without that every poll would
-/// report a change (see Terraform provider issues #307/#944).
+/// Compares the config the operator owns with the remote config (from the poll). Ownership, not a list of names, decides
+/// what is compared: Confluent adds keys to every connector's config that nobody sent, the set differs by class and
+/// grows without notice (Terraform provider issues #307 and #944 are drift loops from exactly that), so a key the
+/// operator never sent is never drift, whatever it is called. Owned keys are the ones it sends now (plain and secret)
+/// and the ones it sent before (<c>previouslyApplied</c>, kept in status so a restart does not forget them): a key
+/// it stopped sending but that is still there remotely is drift, and the next full-config PUT removes it.
 /// </summary>
+/// <remarks>
+/// Secret values cannot be compared (reads mask them, and the operator must not keep them): a secret key is drift
+/// only when it is missing remotely; a change of its source is seen by version (the config hash), not here.
+/// </remarks>
 public static class ConfigDrift
 {
-    /// <summary>Keys the server adds to every connector's config.</summary>
-    public static readonly IReadOnlySet<string> ServerManagedKeys = new HashSet<string>(StringComparer.Ordinal)
+    /// <summary>
+    /// Documentation only, never the decision: keys Confluent was seen adding to connector configs (recorded responses,
+    /// the Terraform provider's server-managed list, provider issues). Used to explain a difference in messages.
+    /// </summary>
+    public static readonly IReadOnlySet<string> KnownServerKeys = new HashSet<string>(StringComparer.Ordinal)
     {
-        "cloud.environment", "cloud.provider", "kafka.endpoint", "kafka.region", "connector.crn", "kafka.dedicated",
+        "cloud.environment", "cloud.provider", "kafka.endpoint", "kafka.region", "kafka.max.partition.validation.disable",
+        "confluent.custom.plugin.type", "confluent.resource.connector.tier", "connector.crn", "kafka.dedicated",
         "schema.registry.url", "valid.kafka.api.key",
-        // Also seen on reads / set by the platform:
-        "confluent.connector.type", "kafka.max.partition.validation.disable", "kafka.max.partition.validation.enable",
-        "connector.id", "config.action.reload",
     };
 
-    /// <summary>Key prefixes the server adds.</summary>
-    public static readonly IReadOnlyList<string> ServerManagedPrefixes = ["config.internal."];
-
-    public static bool IsServerManaged(string key, IEnumerable<string>? extraKeys = null, IEnumerable<string>? extraPrefixes = null) =>
-        ServerManagedKeys.Contains(key) || ServerManagedPrefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal))
-        || (extraKeys?.Contains(key) ?? false) || (extraPrefixes?.Any(p => key.StartsWith(p, StringComparison.Ordinal)) ?? false);
-
-    /// <param name="desired">Config as the user wants it.</param>
+    /// <param name="desired">The plain (non-secret) config the operator sends now.</param>
     /// <param name="remote">Config as read from the API (secrets masked, server keys added).</param>
+    /// <param name="secretKeys">Keys the operator sends with values from Secrets: owned, but only their presence is compared.</param>
+    /// <param name="previouslyApplied">Keys the operator sent with its last write (status), so that one it stopped sending is removed.</param>
     /// <param name="redactor">Decides which keys' values are withheld from the result; default <see cref="ConfigRedactor.Default"/>.</param>
-    /// <param name="extraIgnoredKeys">More server-managed keys to ignore.</param>
-    /// <param name="extraIgnoredPrefixes">More server-managed prefixes to ignore.</param>
     public static ConfigDriftResult Compare(
         IReadOnlyDictionary<string, string> desired,
         IReadOnlyDictionary<string, string> remote,
-        ConfigRedactor? redactor = null,
-        IEnumerable<string>? extraIgnoredKeys = null,
-        IEnumerable<string>? extraIgnoredPrefixes = null)
+        IReadOnlyCollection<string>? secretKeys = null,
+        IReadOnlyCollection<string>? previouslyApplied = null,
+        ConfigRedactor? redactor = null)
     {
         redactor ??= ConfigRedactor.Default;
-        var extraKeys = extraIgnoredKeys?.ToHashSet(StringComparer.Ordinal);
-        var extraPrefixes = extraIgnoredPrefixes?.ToList();
+        var secrets = secretKeys ?? [];
         var diffs = new List<ConfigDifference>();
 
         foreach (var (key, want) in desired)
@@ -82,13 +82,16 @@ public static class ConfigDrift
                 diffs.Add(new ConfigDifference(key, DriftKind.Changed, sensitive ? null : want, sensitive ? null : have));
         }
 
-        foreach (var (key, have) in remote)
-        {
-            if (desired.ContainsKey(key)) continue;
-            if (IsServerManaged(key, extraKeys, extraPrefixes)) continue;
-            if (ConfigRedactor.IsMasked(have)) continue;
-            diffs.Add(new ConfigDifference(key, DriftKind.Removed, null, redactor.IsSensitiveKey(key) ? null : have));
-        }
+        foreach (var key in secrets)
+            if (!desired.ContainsKey(key) && !remote.ContainsKey(key))
+                diffs.Add(new ConfigDifference(key, DriftKind.Added, null, null));
+
+        if (previouslyApplied != null)
+            foreach (var key in previouslyApplied)
+            {
+                if (desired.ContainsKey(key) || secrets.Contains(key) || !remote.TryGetValue(key, out var have)) continue;
+                diffs.Add(new ConfigDifference(key, DriftKind.Removed, null, redactor.IsSensitiveKey(key) || ConfigRedactor.IsMasked(have) ? null : have));
+            }
 
         diffs.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         return new ConfigDriftResult(diffs);

@@ -32,8 +32,11 @@ public interface IConnectClient
     /// </summary>
     Task<ConnectorListReader> OpenConnectorListAsync(ClusterRef cluster, CancellationToken ct = default);
 
-    /// <summary><c>POST …/connectors</c>. Not retried on 5xx/timeout (may have succeeded). Duplicate name → <see cref="ConfluentConflictException"/>.</summary>
-    Task<ConnectorInfo> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default);
+    /// <summary>
+    /// <c>POST …/connectors</c>. Not retried on 5xx/timeout (may have succeeded). Duplicate name → <see cref="ConfluentConflictException"/>.
+    /// Null when Confluent answered 2xx with an empty body.
+    /// </summary>
+    Task<ConnectorInfo?> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default);
 
     /// <summary><c>GET …/connectors/{name}</c>; null when the connector does not exist.</summary>
     Task<ConnectorInfo?> GetConnectorAsync(ClusterRef cluster, string name, CancellationToken ct = default);
@@ -41,8 +44,8 @@ public interface IConnectClient
     /// <summary><c>GET …/connectors/{name}/config</c> (secrets come back masked); null when the connector does not exist.</summary>
     Task<IReadOnlyDictionary<string, string>?> GetConfigAsync(ClusterRef cluster, string name, CancellationToken ct = default);
 
-    /// <summary><c>PUT …/connectors/{name}/config</c>: create or update, idempotent; the preferred write path.</summary>
-    Task<ConnectorInfo> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default);
+    /// <summary><c>PUT …/connectors/{name}/config</c>: create or update, idempotent; the preferred write path. Null on an empty 2xx body.</summary>
+    Task<ConnectorInfo?> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default);
 
     /// <summary><c>GET …/connectors/{name}/status</c>; null when the connector does not exist.</summary>
     Task<ConnectorStatus?> GetStatusAsync(ClusterRef cluster, string name, CancellationToken ct = default);
@@ -53,8 +56,12 @@ public interface IConnectClient
     /// <summary><c>PUT …/connectors/{name}/resume</c> (asynchronous, 202).</summary>
     Task ResumeAsync(ClusterRef cluster, string name, CancellationToken ct = default);
 
-    /// <summary><c>POST …/connectors/{name}/restart?includeTasks=&amp;onlyFailed=</c> (not in the spec; vendor docs, 202).</summary>
-    Task RestartAsync(ClusterRef cluster, string name, bool includeTasks = false, bool onlyFailed = false, CancellationToken ct = default);
+    /// <summary>
+    /// <c>POST …/connectors/{name}/restart</c>: "restart the connector and its tasks", asynchronous, 202 with no body. Not in
+    /// the OpenAPI spec; the vendor's API reference documents it with no request body and no query parameters, so none
+    /// are sent (Kafka Connect's <c>includeTasks</c>/<c>onlyFailed</c> are not Confluent Cloud's).
+    /// </summary>
+    Task RestartAsync(ClusterRef cluster, string name, CancellationToken ct = default);
 
     /// <summary><c>POST …/connectors/{name}/tasks/{taskId}/restart</c> (Kafka Connect route; not in the spec).</summary>
     Task RestartTaskAsync(ClusterRef cluster, string name, int taskId, CancellationToken ct = default);

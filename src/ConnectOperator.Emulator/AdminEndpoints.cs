@@ -9,6 +9,8 @@ internal static class AdminEndpoints
     public sealed record ErrorRateRequest(double Rate, int Status = 500);
     public sealed record FailRequest(string? Trace, string? State);
     public sealed record UpsertRequest(Dictionary<string, string> Config, bool? Paused, bool? Running);
+    public sealed record BehaviourRequest(int? PauseResumeDelayMs, bool? IgnorePauseWhileProvisioning, bool? EmptyWriteBodies, bool? UnpredictableServerKeys);
+    public sealed record StatusExtrasRequest(List<int>? StoppedTasks, List<string>? ErrorsFromTrace, List<string>? ValidationErrors, string? OverrideMessage);
 
     public static void Map(RouteGroupBuilder g, EmulatorState state)
     {
@@ -22,7 +24,7 @@ internal static class AdminEndpoints
                     arr.Add(new JsonObject
                     {
                         ["environment"] = c.EnvironmentId, ["cluster"] = c.ClusterId, ["name"] = c.Name, ["id"] = c.Id,
-                        ["state"] = c.StateAt(now), ["restarts"] = c.RestartCount, ["config"] = ConnectEndpoints.ReadConfig(c, state.Options),
+                        ["state"] = c.StateAt(now), ["restarts"] = c.RestartCount, ["config"] = ConnectEndpoints.ReadConfig(c, state.Options, state),
                         ["status"] = ConnectEndpoints.Status(c, now),
                     });
                 return Results.Json(new JsonObject { ["connectors"] = arr, ["provisioningDelayMs"] = state.ProvisioningDelay.TotalMilliseconds }, EmulatorApp.Json);
@@ -51,7 +53,30 @@ internal static class AdminEndpoints
             return Results.NoContent();
         });
 
+        g.MapPost("/behaviour", (BehaviourRequest r) =>
+        {
+            if (r.PauseResumeDelayMs is { } d) state.PauseResumeDelay = TimeSpan.FromMilliseconds(d);
+            if (r.IgnorePauseWhileProvisioning is { } i) state.IgnorePauseWhileProvisioning = i;
+            if (r.EmptyWriteBodies is { } e) state.EmptyWriteBodies = e;
+            if (r.UnpredictableServerKeys is { } u) state.Options.UnpredictableServerKeys = u;
+            return Results.NoContent();
+        });
+
         const string C = "/environments/{env}/clusters/{cluster}/connectors/{name}";
+        // What a status body can carry besides state and trace (recorded shapes): STOPPED tasks of a RUNNING connector,
+        // errors_from_trace, validation_errors, override_message.
+        g.MapPost(C + "/status-extras", (string env, string cluster, string name, StatusExtrasRequest r) =>
+        {
+            lock (state.Lock)
+            {
+                if (state.Find(env, cluster, name) is not { } c) return Results.NotFound();
+                if (r.StoppedTasks is { } stopped) { c.StoppedTasks.Clear(); c.StoppedTasks.UnionWith(stopped); }
+                if (r.ErrorsFromTrace is { } errors) { c.ErrorsFromTrace.Clear(); c.ErrorsFromTrace.AddRange(errors); }
+                if (r.ValidationErrors is { } validation) { c.ValidationErrors.Clear(); c.ValidationErrors.AddRange(validation); }
+                if (r.OverrideMessage is { } message) c.OverrideMessage = message;
+                return Results.NoContent();
+            }
+        });
         g.MapPost(C + "/fail", (string env, string cluster, string name, FailRequest? r) =>
             state.FailConnector(env, cluster, name, r?.Trace ?? "org.apache.kafka.connect.errors.ConnectException: injected failure") ? Results.NoContent() : Results.NotFound());
         g.MapPost(C + "/tasks/{id:int}/fail", (string env, string cluster, string name, int id, FailRequest? r) =>

@@ -21,10 +21,13 @@ internal static class ConnectEndpoints
                 var map = new JsonObject();
                 foreach (var c in list)
                 {
+                    // Recorded: each entry has "extensions": {}, and info has "tasks" and "type" ("unknown" seen for a
+                    // managed connector).
                     var e = new JsonObject();
                     if (expand.Contains("id")) e["id"] = new JsonObject { ["id"] = c.Id, ["id_type"] = "ID" };
-                    if (expand.Contains("info")) e["info"] = new JsonObject { ["name"] = c.Name, ["config"] = ReadConfig(c, o), ["type"] = c.Type };
+                    if (expand.Contains("info")) e["info"] = new JsonObject { ["name"] = c.Name, ["config"] = ReadConfig(c, o, state), ["tasks"] = TaskIds(c), ["type"] = "unknown" };
                     if (expand.Contains("status")) e["status"] = Status(c, now);
+                    e["extensions"] = new JsonObject();
                     map[c.Name] = e;
                 }
                 return Json(map);
@@ -49,22 +52,23 @@ internal static class ConnectEndpoints
                     return EmulatorApp.VendorError(409, $"Connector {name} already exists");
                 var c = state.Upsert(environment_id, kafka_cluster_id, name, config, out _);
                 if (obj["offsets"] is JsonArray offsets) c.Offsets = (JsonArray)offsets.DeepClone();
-                var info = ConnectorInfo(c, o, state.Now);
+                if (state.EmptyWriteBodies) return Results.StatusCode(201);
+                var info = ConnectorInfo(c, o, state);
                 info["offsets"] = c.Offsets.DeepClone();
                 return Json(info, 201);
             }
         });
 
         g.MapGet("/connectors/{connector_name}", (string environment_id, string kafka_cluster_id, string connector_name) =>
-            WithConnector(state, environment_id, kafka_cluster_id, connector_name, c => Json(ConnectorInfo(c, o, state.Now))));
+            WithConnector(state, environment_id, kafka_cluster_id, connector_name, c => Json(ConnectorInfo(c, o, state))));
 
         g.MapDelete("/connectors/{connector_name}", (string environment_id, string kafka_cluster_id, string connector_name) =>
             state.Remove(environment_id, kafka_cluster_id, connector_name)
-                ? Results.Text("{\"error\":null}", "application/json", statusCode: 200)
+                ? state.EmptyWriteBodies ? Results.StatusCode(204) : Results.Text("{\"error\":null}", "application/json", statusCode: 200)
                 : NotFound(connector_name));
 
         g.MapGet("/connectors/{connector_name}/config", (string environment_id, string kafka_cluster_id, string connector_name) =>
-            WithConnector(state, environment_id, kafka_cluster_id, connector_name, c => Json(ReadConfig(c, o))));
+            WithConnector(state, environment_id, kafka_cluster_id, connector_name, c => Json(ReadConfig(c, o, state))));
 
         // PUT …/config: create or update (idempotent), 200 connect.v1.Connector.
         g.MapPut("/connectors/{connector_name}/config", async (string environment_id, string kafka_cluster_id, string connector_name, HttpRequest req) =>
@@ -78,33 +82,41 @@ internal static class ConnectEndpoints
             lock (state.Lock)
             {
                 var c = state.Upsert(environment_id, kafka_cluster_id, connector_name, config, out _);
-                return Json(ConnectorInfo(c, o, state.Now));
+                return state.EmptyWriteBodies ? Results.StatusCode(200) : Json(ConnectorInfo(c, o, state));
             }
         });
 
+        // Pause and resume: 202, asynchronous (spec). The state changes after PauseResumeDelay; while PROVISIONING the
+        // request is applied when provisioning ends or ignored, as configured (both recorded).
         g.MapPut("/connectors/{connector_name}/pause", (string environment_id, string kafka_cluster_id, string connector_name) =>
-            WithConnector(state, environment_id, kafka_cluster_id, connector_name, c => { c.Paused = true; c.PauseCount++; return Results.StatusCode(202); }));
-
-        g.MapPut("/connectors/{connector_name}/resume", (string environment_id, string kafka_cluster_id, string connector_name) =>
-            WithConnector(state, environment_id, kafka_cluster_id, connector_name, c => { c.Paused = false; c.ResumeCount++; return Results.StatusCode(202); }));
-
-        // Not in the spec: POST …/restart?includeTasks=&onlyFailed= (Kafka Connect KIP-745 semantics), 202.
-        g.MapPost("/connectors/{connector_name}/restart", (string environment_id, string kafka_cluster_id, string connector_name, bool? includeTasks, bool? onlyFailed) =>
             WithConnector(state, environment_id, kafka_cluster_id, connector_name, c =>
             {
-                var failed = c.FailureTrace != null;
-                if (onlyFailed != true || failed)
+                c.RequestPause(true, state.Now, state.PauseResumeDelay, state.IgnorePauseWhileProvisioning);
+                c.PauseCount++;
+                return Results.StatusCode(202);
+            }));
+
+        g.MapPut("/connectors/{connector_name}/resume", (string environment_id, string kafka_cluster_id, string connector_name) =>
+            WithConnector(state, environment_id, kafka_cluster_id, connector_name, c =>
+            {
+                c.RequestPause(false, state.Now, state.PauseResumeDelay, state.IgnorePauseWhileProvisioning);
+                c.ResumeCount++;
+                return Results.StatusCode(202);
+            }));
+
+        // Not in the spec; the vendor's API reference: POST …/restart, "restart the connector and its tasks", no body, no
+        // query parameters, 202 with no body. Query parameters a client adds anyway are ignored, as they would be there.
+        g.MapPost("/connectors/{connector_name}/restart", (string environment_id, string kafka_cluster_id, string connector_name, HttpRequest req) =>
+            WithConnector(state, environment_id, kafka_cluster_id, connector_name, c =>
+            {
+                c.FailureTrace = null;
+                c.RestartCount++;
+                c.LastRestartQuery = req.QueryString.HasValue ? req.QueryString.Value : null;
+                foreach (var t in Enumerable.Range(0, c.TaskCount))
                 {
-                    c.FailureTrace = null;
-                    c.RestartCount++;
+                    c.TaskFailures.Remove(t);
+                    c.TaskRestartCounts[t] = c.TaskRestartCounts.GetValueOrDefault(t) + 1;
                 }
-                if (includeTasks == true)
-                    foreach (var t in Enumerable.Range(0, c.TaskCount))
-                        if (onlyFailed != true || c.TaskFailures.ContainsKey(t))
-                        {
-                            c.TaskFailures.Remove(t);
-                            c.TaskRestartCounts[t] = c.TaskRestartCounts.GetValueOrDefault(t) + 1;
-                        }
                 return Results.StatusCode(202);
             }));
 
@@ -128,7 +140,7 @@ internal static class ConnectEndpoints
                 var tasks = new JsonArray();
                 if (c.StateAt(now) != "PROVISIONING")
                     for (var t = 0; t < c.TaskCount; t++)
-                        tasks.Add(new JsonObject { ["id"] = new JsonObject { ["connector"] = c.Name, ["task"] = t }, ["config"] = ReadConfig(c, o) });
+                        tasks.Add(new JsonObject { ["id"] = new JsonObject { ["connector"] = c.Name, ["task"] = t }, ["config"] = ReadConfig(c, o, state) });
                 return Json(tasks);
             }));
 
@@ -190,7 +202,8 @@ internal static class ConnectEndpoints
 
     private static IResult Json(JsonNode node, int status = 200) => Results.Json(node, EmulatorApp.Json, statusCode: status);
 
-    private static IResult NotFound(string name) => EmulatorApp.VendorError(404, $"Connector {name} not found");
+    /// <summary>Recorded: a 404 on a connector route is Kafka Connect's flat shape with this message, not the nested one.</summary>
+    private static IResult NotFound(string name) => EmulatorApp.KafkaError(404, "resource not found");
 
     private static IResult WithConnector(EmulatorState state, string env, string cluster, string name, Func<EmulatedConnector, IResult> f)
     {
@@ -221,8 +234,12 @@ internal static class ConnectEndpoints
         return true;
     }
 
-    /// <summary>Config as the API returns it: PASSWORD values masked, server keys added.</summary>
-    public static JsonObject ReadConfig(EmulatedConnector c, EmulatorOptions o)
+    /// <summary>
+    /// Config as the API returns it: PASSWORD values masked, server keys added. The added keys are the ones the reference
+    /// records in real responses (nothing invented), plus, with <see cref="EmulatorOptions.UnpredictableServerKeys"/>, keys
+    /// whose names nobody can know in advance.
+    /// </summary>
+    public static JsonObject ReadConfig(EmulatedConnector c, EmulatorOptions o, EmulatorState? state = null)
     {
         var cls = c.ConnectorClass;
         var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -232,42 +249,62 @@ internal static class ConnectEndpoints
         result["cloud.provider"] = o.CloudProvider;
         result["kafka.endpoint"] = o.KafkaEndpoint;
         result["kafka.region"] = o.KafkaRegion;
-        result["kafka.dedicated"] = "false";
-        result["connector.crn"] = $"crn://confluent.cloud/organization={o.OrganizationId}/environment={c.EnvironmentId}/cloud-cluster={c.ClusterId}/connector={c.Name}";
-        result["config.internal.connector.id"] = c.Id;
-        var mode = c.Config.GetValueOrDefault("kafka.auth.mode", "KAFKA_API_KEY");
-        if (mode == "KAFKA_API_KEY") result["valid.kafka.api.key"] = "true";
-        if (c.Config.Where(kv => kv.Key.EndsWith("data.format", StringComparison.Ordinal)).Any(kv => kv.Value is "AVRO" or "PROTOBUF" or "JSON_SR"))
-            result["schema.registry.url"] = "https://psrc-emu01.us-west-2.aws.confluent.cloud";
+        result["kafka.max.partition.validation.disable"] = "false";
+        if (o.UnpredictableServerKeys && state != null)
+        {
+            var p = state.UnpredictableKeyPrefix;
+            result[p + "tier"] = "standard";
+            result[p + "placement.zone"] = "use1-az4";
+            result[$"{p}read.{state.NextRead()}"] = "true";
+        }
         var obj = new JsonObject();
         foreach (var (k, v) in result) obj[k] = v;
         return obj;
     }
 
-    private static JsonObject ConnectorInfo(EmulatedConnector c, EmulatorOptions o, DateTimeOffset now)
+    private static JsonArray TaskIds(EmulatedConnector c)
     {
         var tasks = new JsonArray();
-        if (c.StateAt(now) != "PROVISIONING")
-            for (var t = 0; t < c.TaskCount; t++) tasks.Add(new JsonObject { ["connector"] = c.Name, ["task"] = t });
-        return new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["config"] = ReadConfig(c, o), ["tasks"] = tasks };
+        for (var t = 0; t < c.TaskCount; t++) tasks.Add(new JsonObject { ["connector"] = c.Name, ["task"] = t });
+        return tasks;
     }
 
+    private static JsonObject ConnectorInfo(EmulatedConnector c, EmulatorOptions o, EmulatorState state)
+    {
+        var tasks = c.StateAt(state.Now) != "PROVISIONING" ? TaskIds(c) : new JsonArray();
+        return new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["config"] = ReadConfig(c, o, state), ["tasks"] = tasks };
+    }
+
+    /// <summary>
+    /// The recorded status shape: <c>trace</c> and task <c>msg</c> are empty strings when there is nothing to say;
+    /// <c>errors_from_trace</c>, <c>validation_errors</c> and <c>override_message</c> are present; while PROVISIONING the
+    /// type is <c>unknown</c> and task 0 is listed STOPPED; <c>worker_id</c> is the connector's name, as recorded.
+    /// </summary>
     public static JsonObject Status(EmulatedConnector c, DateTimeOffset now)
     {
         var state = c.StateAt(now);
-        var connector = new JsonObject { ["state"] = state, ["worker_id"] = state == "PROVISIONING" ? "" : "emulator-worker-0" };
-        var trace = c.FailureTrace ?? (state == "FAILED" ? c.TaskFailures.Values.Select(f => f.Trace).FirstOrDefault() : null);
-        if (trace != null) connector["trace"] = trace;
+        var provisioning = state == "PROVISIONING";
+        // A connector-level trace only when the connector itself failed (as in Kafka Connect): a task's cause is in its msg.
+        var connector = new JsonObject { ["state"] = state, ["worker_id"] = c.Name, ["trace"] = provisioning ? "" : c.FailureTrace ?? "" };
         var tasks = new JsonArray();
-        if (state != "PROVISIONING")
+        if (provisioning)
+            tasks.Add(new JsonObject { ["id"] = 0, ["state"] = "STOPPED", ["worker_id"] = c.Name, ["msg"] = "" });
+        else
             for (var t = 0; t < c.TaskCount; t++)
             {
-                var task = new JsonObject { ["id"] = t, ["worker_id"] = $"emulator-worker-{t % 3}" };
+                var task = new JsonObject { ["id"] = t, ["worker_id"] = c.Name };
                 if (c.TaskFailures.TryGetValue(t, out var f)) { task["state"] = f.State; task["msg"] = f.Trace; }
-                else task["state"] = c.Paused ? "PAUSED" : "RUNNING";
+                else if (c.StoppedTasks.Contains(t)) { task["state"] = "STOPPED"; task["msg"] = ""; }
+                else { task["state"] = c.PausedAt(now) ? "PAUSED" : "RUNNING"; task["msg"] = ""; }
                 tasks.Add(task);
             }
-        return new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["connector"] = connector, ["tasks"] = tasks };
+        return new JsonObject
+        {
+            ["name"] = c.Name, ["connector"] = connector, ["tasks"] = tasks, ["type"] = provisioning ? "unknown" : c.Type,
+            ["errors_from_trace"] = new JsonArray(c.ErrorsFromTrace.Select(e => (JsonNode)new JsonObject { ["error"] = e }).ToArray()),
+            ["validation_errors"] = new JsonArray(c.ValidationErrors.Select(e => (JsonNode)JsonValue.Create(e)!).ToArray()),
+            ["override_message"] = c.OverrideMessage ?? "",
+        };
     }
 
     private static readonly string[] Groups = ["How should we connect to your data?", "Kafka Cluster credentials", "Connector details"];

@@ -12,6 +12,28 @@ public sealed class EmulatorOptions
     /// <summary>How long a new connector stays PROVISIONING before it is RUNNING.</summary>
     public TimeSpan ProvisioningDelay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// How long an accepted pause or resume of a provisioned connector takes to show in its state (they are asynchronous,
+    /// 202, in the spec and in Kafka Connect). Default 1 s, so a client that re-sends until it sees the state is caught.
+    /// </summary>
+    public TimeSpan PauseResumeDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A pause sent while the connector is PROVISIONING is accepted (202) and then ignored (true), or applied when
+    /// provisioning ends (false, the default). The reference records both.
+    /// </summary>
+    public bool IgnorePauseWhileProvisioning { get; set; }
+
+    /// <summary>
+    /// Adds server keys whose names nobody can predict to every config read: two with a per-run random prefix, and one
+    /// whose name changes on every read. Confluent's set of added keys is open-ended; tests use this to prove that drift
+    /// detection does not depend on key names.
+    /// </summary>
+    public bool UnpredictableServerKeys { get; set; }
+
+    /// <summary>Writes answer 2xx with an empty body (create 201, PUT config 200, delete 204), which clients must accept.</summary>
+    public bool EmptyWriteBodies { get; set; }
+
     /// <summary>Listen URLs (e.g. <c>http://127.0.0.1:0</c>); null → ASP.NET Core defaults / <c>--urls</c>.</summary>
     public string? Urls { get; set; }
 

@@ -13,12 +13,57 @@ public sealed class EmulatedConnector
     public DateTimeOffset CreatedAt { get; set; }
     /// <summary>When PROVISIONING ends.</summary>
     public DateTimeOffset ReadyAt { get; set; }
-    public bool Paused { get; set; }
+
+    /// <summary>The emulator's clock (virtual in tests that move it).</summary>
+    internal Func<DateTimeOffset> Clock { get; init; } = () => DateTimeOffset.UtcNow;
+
+    // Pause and resume are asynchronous (202, the state changes later): the connector is paused as before until
+    // PauseTargetAt, and as targeted from then on.
+    private bool _pausedBefore;
+    private bool _pauseTarget;
+    private DateTimeOffset _pauseTargetAt = DateTimeOffset.MinValue;
+
+    /// <summary>Paused now. Setting it takes effect at once (an out-of-band change, or a test's arrangement).</summary>
+    public bool Paused
+    {
+        get => PausedAt(Clock());
+        set { _pausedBefore = _pauseTarget = value; _pauseTargetAt = DateTimeOffset.MinValue; }
+    }
+
+    public bool PausedAt(DateTimeOffset now) => now >= _pauseTargetAt ? _pauseTarget : _pausedBefore;
+
+    /// <summary>
+    /// A pause (<paramref name="pause"/>) or resume accepted at <paramref name="now"/>. While provisioning it takes effect
+    /// when provisioning ends, or is ignored (the reference: a connector created "paused" is not paused until a later
+    /// pause call); otherwise after <paramref name="delay"/>.
+    /// </summary>
+    internal void RequestPause(bool pause, DateTimeOffset now, TimeSpan delay, bool ignoreWhileProvisioning)
+    {
+        if (now < ReadyAt)
+        {
+            if (ignoreWhileProvisioning) return;
+            _pausedBefore = PausedAt(now);
+            _pauseTarget = pause;
+            _pauseTargetAt = ReadyAt;
+            return;
+        }
+        _pausedBefore = PausedAt(now);
+        _pauseTarget = pause;
+        _pauseTargetAt = now + delay;
+    }
     /// <summary>Connector-level failure trace (FAILED) until a restart.</summary>
     public string? FailureTrace { get; set; }
     /// <summary>Task id → (state, trace) of failed tasks until restarted.</summary>
     public Dictionary<int, (string State, string Trace)> TaskFailures { get; } = new();
     public int RestartCount { get; set; }
+    /// <summary>The query string of the last restart call, if it had one (Confluent documents none).</summary>
+    public string? LastRestartQuery { get; set; }
+    /// <summary>Tasks listed STOPPED while the connector is RUNNING (recorded).</summary>
+    public HashSet<int> StoppedTasks { get; } = new();
+    /// <summary>Items of <c>errors_from_trace</c> (as <c>{"error": …}</c>), <c>validation_errors</c> and <c>override_message</c>.</summary>
+    public List<string> ErrorsFromTrace { get; } = new();
+    public List<string> ValidationErrors { get; } = new();
+    public string? OverrideMessage { get; set; }
     public Dictionary<int, int> TaskRestartCounts { get; } = new();
     public int PauseCount { get; set; }
     public int ResumeCount { get; set; }
@@ -29,6 +74,8 @@ public sealed class EmulatedConnector
     public DateTimeOffset? AlterAppliedAt { get; set; }
 
     public string? ConnectorClass => Config.TryGetValue("connector.class", out var c) ? c : null;
+    /// <summary>A custom connector (recorded: <c>confluent.connector.type: CUSTOM</c>, ids <c>clcc-…</c>).</summary>
+    public bool IsCustom => Config.TryGetValue("confluent.connector.type", out var t) && string.Equals(t, "CUSTOM", StringComparison.OrdinalIgnoreCase);
     public string Type => ConnectorCatalog.TypeOf(ConnectorClass);
     public int TaskCount => Config.TryGetValue("tasks.max", out var t) && int.TryParse(t, out var n) && n > 0 ? n : 1;
 
@@ -36,7 +83,7 @@ public sealed class EmulatedConnector
     public string StateAt(DateTimeOffset now)
     {
         if (now < ReadyAt) return "PROVISIONING";
-        if (Paused) return "PAUSED";
+        if (PausedAt(now)) return "PAUSED";
         if (FailureTrace != null) return "FAILED";
         if (TaskFailures.Count >= TaskCount) return "FAILED";
         if (TaskFailures.Count > 0) return "DEGRADED";
@@ -111,8 +158,31 @@ public sealed class EmulatorState
     {
         Options = options;
         ProvisioningDelay = options.ProvisioningDelay;
+        PauseResumeDelay = options.PauseResumeDelay;
+        IgnorePauseWhileProvisioning = options.IgnorePauseWhileProvisioning;
+        EmptyWriteBodies = options.EmptyWriteBodies;
         _random = new Random(options.RandomSeed);
+        // Names nobody can predict, different on every run: a drift check that depends on names fails against them.
+        var run = Guid.NewGuid().ToString("N");
+        UnpredictableKeyPrefix = $"x{run[..6]}.";
     }
+
+    /// <summary>How long an accepted pause or resume of a provisioned connector takes to show in its state.</summary>
+    public TimeSpan PauseResumeDelay { get; set; }
+
+    /// <summary>A pause sent while PROVISIONING is ignored (true) or applied when provisioning ends (false).</summary>
+    public bool IgnorePauseWhileProvisioning { get; set; }
+
+    /// <summary>Writes (create, PUT config, pause, resume, restart, delete) answer 2xx with an empty body.</summary>
+    public bool EmptyWriteBodies { get; set; }
+
+    /// <summary>Per-run random prefix of the server keys <see cref="EmulatorOptions.UnpredictableServerKeys"/> adds.</summary>
+    public string UnpredictableKeyPrefix { get; }
+
+    private long _reads;
+
+    /// <summary>Counts config reads, so one unpredictable key can change its name on every read.</summary>
+    internal long NextRead() => Interlocked.Increment(ref _reads);
 
     public EmulatorOptions Options { get; }
     public TimeProvider Time { get; set; } = TimeProvider.System;
@@ -150,7 +220,8 @@ public sealed class EmulatorState
             var now = Now;
             var c = new EmulatedConnector
             {
-                Id = NewConnectorId(),
+                Id = NewConnectorId(config.TryGetValue("confluent.connector.type", out var type) && string.Equals(type, "CUSTOM", StringComparison.OrdinalIgnoreCase) ? "clcc-" : "lcc-"),
+                Clock = () => Now,
                 Name = name,
                 EnvironmentId = env,
                 ClusterId = cluster,
@@ -193,12 +264,12 @@ public sealed class EmulatorState
         }
     }
 
-    private string NewConnectorId()
+    private string NewConnectorId(string prefix)
     {
         const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
         while (true)
         {
-            var id = "lcc-" + new string(Enumerable.Range(0, 5).Select(_ => alphabet[_random.Next(alphabet.Length)]).ToArray());
+            var id = prefix + new string(Enumerable.Range(0, 5).Select(_ => alphabet[_random.Next(alphabet.Length)]).ToArray());
             if (_connectors.Values.All(c => c.Id != id)) return id;
         }
     }
@@ -246,6 +317,9 @@ public sealed class EmulatorState
             _calls.Clear();
             _callCounts.Clear();
             ProvisioningDelay = Options.ProvisioningDelay;
+            PauseResumeDelay = Options.PauseResumeDelay;
+            IgnorePauseWhileProvisioning = Options.IgnorePauseWhileProvisioning;
+            EmptyWriteBodies = Options.EmptyWriteBodies;
             _random = new Random(Options.RandomSeed);
         }
     }

@@ -55,6 +55,11 @@ public sealed class ConnectorStatus
     [JsonPropertyName("type")] public string? Type { get; set; }
     [JsonPropertyName("connector")] public ConnectorState Connector { get; set; } = new();
     [JsonPropertyName("tasks")] public List<TaskStatus>? Tasks { get; set; }
+    // The next three are in every recorded status body but not in the spec; their item shapes are not documented, so
+    // they are kept as JSON and turned into text only when a failure needs a cause (FailureCause).
+    [JsonPropertyName("errors_from_trace")] public List<JsonElement>? ErrorsFromTrace { get; set; }
+    [JsonPropertyName("validation_errors")] public List<JsonElement>? ValidationErrors { get; set; }
+    [JsonPropertyName("override_message")] public string? OverrideMessage { get; set; }
 }
 
 public sealed class ConnectorState

@@ -177,6 +177,33 @@ public sealed class V1Alpha1ManagedConnectorStatus
     /// <summary>Last handled value of <see cref="ConnectApi.RestartAnnotation"/>.</summary>
     [JsonPropertyName("restartAnnotation")]
     public string? RestartAnnotation { get; set; }
+
+    /// <summary>The config keys sent with the last write: the only remote keys drift is judged on.</summary>
+    [JsonPropertyName("appliedConfigKeys")]
+    public IList<string>? AppliedConfigKeys { get; set; }
+
+    /// <summary>The last pause or resume sent, so it is sent once per intent rather than once per pass.</summary>
+    [JsonPropertyName("lifecycleRequest")]
+    public V1Alpha1LifecycleRequest? LifecycleRequest { get; set; }
+
+    /// <summary>When the connector was re-created after a delete outside Kubernetes; cleared once it runs.</summary>
+    [JsonPropertyName("recreatedAt")]
+    public DateTime? RecreatedAt { get; set; }
+}
+
+public sealed class V1Alpha1LifecycleRequest
+{
+    public const string Pause = "Pause";
+    public const string Resume = "Resume";
+
+    [JsonPropertyName("action")]
+    public string Action { get; set; } = Pause;
+
+    [JsonPropertyName("observedState")]
+    public string? ObservedState { get; set; }
+
+    [JsonPropertyName("requestedAt")]
+    public DateTime? RequestedAt { get; set; }
 }
 
 public sealed class V1Alpha1TaskStatus

@@ -32,6 +32,12 @@ public sealed class OperatorOptions
     /// <summary>A connector running this long without failure gets its auto-restart count reset.</summary>
     public TimeSpan AutoRestartResetAfter { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// A pause or resume that Confluent accepted (202) but that has not taken effect in a settled state is sent again
+    /// after this long. Never while the connector is provisioning: that can take hours, and the request is kept.
+    /// </summary>
+    public TimeSpan LifecycleRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Port of /metrics, /healthz and /readyz (plain HTTP).</summary>
     public int MetricsPort { get; set; } = 8080;
 

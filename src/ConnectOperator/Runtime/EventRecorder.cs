@@ -17,7 +17,7 @@ public sealed class EventRecorderOptions
     /// <summary>Same object + type + reason + message within this window → the existing Event's count is incremented.</summary>
     public TimeSpan DedupWindow { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Per-object spam filter (client-go EventSourceObjectSpamFilter: burst 25, one token per 5 minutes).</summary>
+    /// <summary>Spam filter per object and reason (client-go's EventSourceObjectSpamFilter, burst 25 and one token per 5 minutes, is per object).</summary>
     public int Burst { get; set; } = 25;
     public double Qps { get; set; } = 1.0 / 300;
 
@@ -30,8 +30,8 @@ public sealed class EventRecorderOptions
 
 /// <summary>
 /// Records core/v1 Events for an object, with client-go's EventCorrelator behaviour in small: identical events within
-/// <see cref="EventRecorderOptions.DedupWindow"/> patch <c>count</c>/<c>lastTimestamp</c> of the existing Event; a per-object
-/// token bucket drops floods. Never throws (events are best effort); returns the Event written, or null if dropped/failed.
+/// <see cref="EventRecorderOptions.DedupWindow"/> patch <c>count</c>/<c>lastTimestamp</c> of the existing Event; a token
+/// bucket per object and reason drops floods. Never throws (events are best effort); returns the Event written, or null if dropped/failed.
 /// Callers must not put secret values into messages.
 /// </summary>
 public sealed class EventRecorder(KubeApiClient api, EventRecorderOptions? options = null, ILogger<EventRecorder>? logger = null, TimeProvider? time = null)
@@ -67,7 +67,9 @@ public sealed class EventRecorder(KubeApiClient api, EventRecorderOptions? optio
         var key = $"{objKey}|{type}|{reason}|{message}";
         var now = _time.GetUtcNow();
 
-        if (!Allow(objKey))
+        // One budget per object AND reason (client-go has one per object): a flood of one kind of event, such as a
+        // Normal reason repeated every pass, must never use up the budget that a Warning with another reason needs.
+        if (!Allow($"{objKey}|{type}|{reason}"))
         {
             RuntimeMetrics.EventsDropped.Add(1);
             _log.LogDebug("event {Reason} for {Kind} {Name} dropped by spam filter", reason, obj.Kind, md.Name);

@@ -81,7 +81,7 @@ public sealed class DepartmentReconciler(TenantDirectory tenants, CredentialsRes
         catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException)
         {
             log.LogWarning("verifying credentials of department {Department} failed: {Error}", name, e.Message);
-            return Health.Reconciling("ConfluentUnavailable", $"could not reach Confluent Cloud to verify the credentials, retrying: {e.Message}");
+            return Health.Reconciling("ConfluentUnavailable", $"could not verify the credentials: {FailureText.Describe(e)}");
         }
         _verified[name] = (fingerprint, DateTimeOffset.UtcNow, verdict);
         return verdict;

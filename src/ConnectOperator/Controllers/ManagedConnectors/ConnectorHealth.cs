@@ -7,9 +7,7 @@ namespace ConnectOperator.Controllers.ManagedConnectors;
 /// <summary>Task states that mean a task has failed.</summary>
 public static class FailedTaskStates
 {
-    private static readonly HashSet<string> States = new(StringComparer.Ordinal) { "FAILED", "SYSTEM_ERROR", "USER_ACTIONABLE_ERROR" };
-
-    public static bool Contains(string? state) => state != null && States.Contains(state);
+    public static bool Contains(string? state) => FailureCause.IsFailedTaskState(state);
 }
 
 /// <summary>
@@ -44,7 +42,14 @@ public static class ConnectorHealth
         if (remoteState == ConnectorStates.Paused)
             return Health.Reconciling("Resuming", "the connector is PAUSED; resuming it");
         if (remoteState == ConnectorStates.Running)
-            return Health.Ready("Running", tasks.Count == 0 ? "the connector is running" : $"the connector and its {tasks.Count} task(s) are running");
+        {
+            // Confluent can list a RUNNING connector with a task STOPPED or UNASSIGNED: say so, do not call it running.
+            var idle = tasks.Where(t => t.State != ConnectorStates.Running).ToList();
+            if (tasks.Count == 0) return Health.Ready("Running", "the connector is running");
+            if (idle.Count == 0) return Health.Ready("Running", $"the connector and its {tasks.Count} task(s) are running");
+            return Health.Reconciling("TasksNotRunning",
+                $"the connector is RUNNING but {idle.Count} of its {tasks.Count} task(s) are not: {string.Join(", ", idle.Select(t => $"task {t.Id} is {t.State ?? "unknown"}"))}");
+        }
         return Health.Reconciling("Converging", $"the connector is {remoteState}");
     }
 

@@ -32,6 +32,9 @@ public sealed class EffectiveConfig
     /// <summary>The spec.secretConfig keys (reserved keys excluded), whose values come from Secrets.</summary>
     public IReadOnlyCollection<string> SecretKeys { get; }
 
+    /// <summary>Every key a write sends (plain and secret), sorted: what status records as applied.</summary>
+    public IReadOnlyList<string> AppliedKeys => PlainConfig.Keys.Concat(SecretKeys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+
     /// <summary>Changes whenever the config or a referenced Secret changes; holds no secret material.</summary>
     public string Hash { get; }
 

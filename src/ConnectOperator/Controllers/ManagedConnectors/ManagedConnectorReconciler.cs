@@ -166,8 +166,9 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
     /// <summary>Transient: say so in status and retry with per-item backoff (or after Retry-After).</summary>
     private async Task<ReconcileResult> UnavailableAsync(V1Alpha1ManagedConnector mc, string department, Exception e, CancellationToken ct)
     {
-        await WriteStatusAsync(mc, department, _ => { }, Health.Reconciling("ConfluentUnavailable", $"Confluent Cloud call failed, retrying: {StableMessage(e)}"), ct);
-        return e is ConfluentApiException { RetryAfter: { } after } ? ReconcileResult.After(after) : ReconcileResult.RequeueRateLimited();
+        var delay = FailureText.RetryDelay(e, _clients.Options);
+        await WriteStatusAsync(mc, department, _ => { }, Health.Reconciling("ConfluentUnavailable", FailureText.Describe(e, delay)), ct);
+        return delay is { } after ? ReconcileResult.After(after) : ReconcileResult.RequeueRateLimited();
     }
 
     private async Task<ReconcileResult> SyncAsync(V1Alpha1ManagedConnector mc, V1Alpha1Department department, EffectiveConfig config, PollTarget target,
@@ -213,8 +214,15 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
 
         var wrote = false;
         var adopted = false;
+        var recreatedAt = status.RecreatedAt;
+        var connectorId = status.ConnectorId;
+        var lifecycle = status.LifecycleRequest;
+        Condition? restartOutcome = null;
         if (remote == null)
         {
+            // Owned and seen in Confluent before (it had an id), and now gone: deleted outside Kubernetes. It is
+            // re-created, since the ManagedConnector still asks for it, but loudly: someone may have meant to delete it.
+            var deletedOutside = owned && status.ConnectorId != null;
             if (!owned)
             {
                 // POST, not PUT: the snapshot may be up to one poll old, and only a create refuses to overwrite a
@@ -243,14 +251,25 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
             }
             _poller.RecordWrite(target, name, config.PlainConfig, ConnectorStates.Provisioning);
-            events.Add(adopted
-                ? new PendingEvent(EventRecorder.Normal, "Adopted", $"took over the existing connector {name} ({ConnectApi.AdoptAnnotation})")
-                : new PendingEvent(EventRecorder.Normal, "Created", $"created connector {name} ({mc.Spec.ConnectorClass}, {mc.Spec.TasksMax} task(s)) in {target.Cluster}"));
+            if (deletedOutside)
+            {
+                events.Add(new PendingEvent(EventRecorder.Warning, "DeletedExternally",
+                    $"connector {name} ({status.ConnectorId}) was deleted in Confluent Cloud outside Kubernetes; re-created it from the ManagedConnector " +
+                    "(to delete a connector, delete its ManagedConnector)"));
+                recreatedAt = now;
+                connectorId = null;
+                lifecycle = null;
+            }
+            else
+                events.Add(adopted
+                    ? new PendingEvent(EventRecorder.Normal, "Adopted", $"took over the existing connector {name} ({ConnectApi.AdoptAnnotation})")
+                    : new PendingEvent(EventRecorder.Normal, "Created", $"created connector {name} ({mc.Spec.ConnectorClass}, {mc.Spec.TasksMax} task(s)) in {target.Cluster}"));
             wrote = true;
         }
         else
         {
-            var drift = ConfigDrift.Compare(config.PlainConfig, remote.Info?.Config ?? new Dictionary<string, string>(), extraIgnoredKeys: secretKeys);
+            // Only what the operator owns is compared (see ConfigDrift): keys Confluent adds are never drift.
+            var drift = ConfigDrift.Compare(config.PlainConfig, remote.Info?.Config ?? new Dictionary<string, string>(), secretKeys, status.AppliedConfigKeys?.ToList());
             var specChanged = status.ConfigHash != config.Hash;
             if (drift.HasDrift || specChanged)
             {
@@ -258,52 +277,67 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 _poller.RecordWrite(target, name, config.PlainConfig);
                 wrote = true;
                 if (!specChanged)
-                    events.Add(new PendingEvent(EventRecorder.Warning, "DriftReverted", $"the remote config of {name} was changed outside Kubernetes ({string.Join(", ", drift.Keys)}); restored it from the ManagedConnector"));
+                    events.Add(new PendingEvent(EventRecorder.Warning, "DriftReverted", $"the remote config of {name} was changed outside Kubernetes ({string.Join(", ", drift.Differences)}); restored it from the ManagedConnector"));
                 else if (owned)
                     events.Add(new PendingEvent(EventRecorder.Normal, "Updated", drift.HasDrift ? $"updated config of {name} ({string.Join(", ", drift.Keys)})" : $"updated config of {name} (referenced Secret changed)"));
             }
 
             var state = remote.Status?.Connector.State;
-            if (mc.Spec.State == ConnectorDesiredState.Paused && state is not (ConnectorStates.Paused or null))
+            switch (PauseResume.Decide(mc.Spec.State, state, status.LifecycleRequest, now, _options.LifecycleRetryAfter))
             {
-                await client.PauseAsync(target.Cluster, name, ct);
-                _poller.RecordWrite(target, name, null, ConnectorStates.Paused);
-                events.Add(new PendingEvent(EventRecorder.Normal, "Paused", $"paused connector {name} (spec.state Paused)"));
-            }
-            else if (mc.Spec.State == ConnectorDesiredState.Running && state == ConnectorStates.Paused)
-            {
-                await client.ResumeAsync(target.Cluster, name, ct);
-                _poller.RecordWrite(target, name, null, ConnectorStates.Running);
-                events.Add(new PendingEvent(EventRecorder.Normal, "Resumed", $"resumed connector {name} (spec.state Running)"));
+                case V1Alpha1LifecycleRequest.Pause:
+                    await client.PauseAsync(target.Cluster, name, ct);
+                    lifecycle = new V1Alpha1LifecycleRequest { Action = V1Alpha1LifecycleRequest.Pause, ObservedState = state, RequestedAt = now };
+                    _poller.RequestRefresh(target);
+                    _log.LogInformation("asked Confluent to pause {Connector} (it reported {State})", name, state);
+                    break;
+                case V1Alpha1LifecycleRequest.Resume:
+                    await client.ResumeAsync(target.Cluster, name, ct);
+                    lifecycle = new V1Alpha1LifecycleRequest { Action = V1Alpha1LifecycleRequest.Resume, ObservedState = state, RequestedAt = now };
+                    _poller.RequestRefresh(target);
+                    _log.LogInformation("asked Confluent to resume {Connector}", name);
+                    break;
             }
 
             var restartRequest = RestartAnnotationOf(mc);
             if (restartRequest != null && restartRequest != status.RestartAnnotation)
             {
-                await client.RestartAsync(target.Cluster, name, includeTasks: true, onlyFailed: false, ct);
-                _poller.RequestRefresh(target);
-                events.Add(new PendingEvent(EventRecorder.Normal, "Restarted", $"restarted connector {name} and its tasks on request ({ConnectApi.RestartAnnotation}={restartRequest})"));
+                var refused = await TryRestartAsync(client, target, name, ct);
+                restartOutcome = refused is null
+                    ? RestartCondition(true, "Restarted", $"restarted on request ({ConnectApi.RestartAnnotation}={restartRequest})", mc, now)
+                    : RestartCondition(false, "RestartNotSupported", refused, mc, now);
+                events.Add(refused is null
+                    ? new PendingEvent(EventRecorder.Normal, "Restarted", $"restarted connector {name} and its tasks on request ({ConnectApi.RestartAnnotation}={restartRequest})")
+                    : new PendingEvent(EventRecorder.Warning, "RestartFailed", refused));
             }
         }
 
-        // Health, from the snapshot as amended by our own writes.
+        // Health, from the snapshot as amended by our own config writes (never by a guessed pause or resume).
         remote = (await _poller.GetAsync(target, ct)).Connectors.GetValueOrDefault(name);
         var remoteState = remote?.Status?.Connector.State;
         var tasks = (remote?.Status?.Tasks ?? new List<Confluent.TaskStatus>())
-            .Select(t => new V1Alpha1TaskStatus { Id = t.Id, State = t.State, Message = Truncate(t.Msg, V1Alpha1ManagedConnectorStatus.MaxTaskMessageLength) })
+            .Select(t => new V1Alpha1TaskStatus { Id = t.Id, State = t.State, Message = Truncate(string.IsNullOrEmpty(t.Msg) ? null : t.Msg, V1Alpha1ManagedConnectorStatus.MaxTaskMessageLength) })
             .OrderBy(t => t.Id).ToList();
-        var trace = remote?.Status?.Connector.Trace ?? tasks.FirstOrDefault(t => FailedTaskStates.Contains(t.State))?.Message;
+        var trace = FailureCause.Of(remote?.Status);
         var failed = remoteState is ConnectorStates.Failed or ConnectorStates.Degraded || tasks.Any(t => FailedTaskStates.Contains(t.State));
+        lifecycle = PauseResume.Settle(mc.Spec.State, remoteState, lifecycle);
+        if (recreatedAt != null && remoteState is ConnectorStates.Running or ConnectorStates.Paused) recreatedAt = null;
+
+        // One event per transition, when Confluent reports it, not per request.
+        if (remoteState == ConnectorStates.Paused && status.ConnectorState != ConnectorStates.Paused && mc.Spec.State == ConnectorDesiredState.Paused)
+            events.Add(new PendingEvent(EventRecorder.Normal, "Paused", $"connector {name} is paused (spec.state Paused)"));
+        else if (status.ConnectorState == ConnectorStates.Paused && remoteState is ConnectorStates.Running && mc.Spec.State == ConnectorDesiredState.Running)
+            events.Add(new PendingEvent(EventRecorder.Normal, "Resumed", $"connector {name} is running again (spec.state Running)"));
 
         var autoRestart = status.AutoRestart ?? new V1Alpha1AutoRestartStatus();
         var restartCount = autoRestart.Count;
         DateTime? lastRestart = autoRestart.LastRestartTime;
-        TimeSpan? requeueAfter = null;
+        TimeSpan? requeueAfter = PauseResume.RecheckIn(lifecycle, remoteState, now, _options.LifecycleRetryAfter);
         var canAutoRestart = mc.Spec.RestartPolicy.Type == RestartPolicyTypes.OnFailure && restartCount < mc.Spec.RestartPolicy.MaxRestarts;
         var wasFailed = status.ConnectorState is ConnectorStates.Failed or ConnectorStates.Degraded || status.Tasks.Any(t => FailedTaskStates.Contains(t.State));
         // A new failure, or a different trace while still failed (a second task, a failure right after a restart).
         if (failed && (!wasFailed || Truncate(trace, V1Alpha1ManagedConnectorStatus.MaxTraceLength) != status.Trace))
-            events.Add(new PendingEvent(EventRecorder.Warning, "Failed", $"connector {name} is {remoteState}: {trace ?? "no trace"}"));
+            events.Add(new PendingEvent(EventRecorder.Warning, "Failed", $"connector {name} is {remoteState}: {trace ?? "Confluent Cloud reported no cause"}"));
         else if (!failed && wasFailed && remoteState == ConnectorStates.Running)
             events.Add(new PendingEvent(EventRecorder.Normal, "Recovered", $"connector {name} and its tasks are running again"));
         if (failed && !wrote)
@@ -313,13 +347,18 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 var due = (lastRestart ?? DateTime.MinValue) + ConnectorHealth.AutoRestartDelay(restartCount) * (_options.AutoRestartBackoffUnit / TimeSpan.FromMinutes(1));
                 if (lastRestart == null || now >= due)
                 {
-                    await client.RestartAsync(target.Cluster, name, includeTasks: true, onlyFailed: true, ct);
-                    _poller.RequestRefresh(target);
+                    // A refused restart counts as an attempt too: the backoff, not a loop, decides when to try again.
+                    var refused = await TryRestartAsync(client, target, name, ct);
                     restartCount++;
                     lastRestart = now;
-                    events.Add(new PendingEvent(EventRecorder.Normal, "Restarted", $"auto-restart {restartCount}/{mc.Spec.RestartPolicy.MaxRestarts} of {name} after failure (spec.restartPolicy OnFailure)"));
+                    restartOutcome = refused is null
+                        ? RestartCondition(true, "AutoRestarted", $"auto-restart {restartCount}/{mc.Spec.RestartPolicy.MaxRestarts} after failure (spec.restartPolicy OnFailure)", mc, now)
+                        : RestartCondition(false, "RestartNotSupported", refused, mc, now);
+                    events.Add(refused is null
+                        ? new PendingEvent(EventRecorder.Normal, "Restarted", $"auto-restart {restartCount}/{mc.Spec.RestartPolicy.MaxRestarts} of {name} after failure (spec.restartPolicy OnFailure)")
+                        : new PendingEvent(EventRecorder.Warning, "RestartFailed", refused));
                 }
-                else requeueAfter = due - now;
+                else requeueAfter = Min(requeueAfter, due - now);
             }
             else if (!wasFailed && mc.Spec.RestartPolicy.Type == RestartPolicyTypes.OnFailure)
                 events.Add(new PendingEvent(EventRecorder.Warning, "AutoRestartExhausted", $"connector {name} failed again after {restartCount} auto-restart(s) (spec.restartPolicy.maxRestarts); a person must act"));
@@ -328,28 +367,71 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         {
             // Healthy for long enough: the next failure starts the backoff from scratch.
             if (now - lr >= _options.AutoRestartResetAfter) restartCount = 0;
-            else requeueAfter = lr + _options.AutoRestartResetAfter - now;
+            else requeueAfter = Min(requeueAfter, lr + _options.AutoRestartResetAfter - now);
         }
 
         var health = ConnectorHealth.Evaluate(mc.Spec.State, remoteState, tasks, canAutoRestart || (restartCount > autoRestart.Count), trace);
+        if (recreatedAt is { } recreated && health.Phase != HealthPhase.Ready)
+            health = health with
+            {
+                Reason = health.Reason == "Provisioning" || health.Reason == "Creating" ? "Recreated" : health.Reason,
+                Message = $"re-created at {recreated:yyyy-MM-ddTHH:mm:ssZ} after it was deleted in Confluent Cloud outside Kubernetes; {health.Message}",
+            };
         var generationChanged = status.ObservedGeneration != mc.Metadata.Generation;
         // Events before the status: whoever sees the new status (a person, Argo CD, a test) finds its event already there.
         foreach (var e in events) await _events.RecordAsync(mc, e.Type, e.Reason, e.Message, ct);
         var result = await WriteStatusAsync(mc, department.Metadata.Name, s =>
         {
             s.ConnectorName = name;
-            s.ConnectorId = remote?.Id?.Id ?? s.ConnectorId;
+            s.ConnectorId = remote?.Id?.Id ?? connectorId;
             s.ConnectorState = remoteState;
             s.Tasks = tasks;
             s.Trace = Truncate(trace, V1Alpha1ManagedConnectorStatus.MaxTraceLength);
             s.ConfigHash = config.Hash;
+            s.AppliedConfigKeys = config.AppliedKeys.ToList();
+            s.LifecycleRequest = lifecycle;
+            s.RecreatedAt = recreatedAt;
             s.RestartAnnotation = RestartAnnotationOf(mc);
             s.AutoRestart = restartCount == 0 && lastRestart == null ? null : new V1Alpha1AutoRestartStatus { Count = restartCount, LastRestartTime = lastRestart };
             if (wrote || generationChanged || s.LastSyncTime == null) s.LastSyncTime = now;
+            if (restartOutcome != null)
+            {
+                var existing = s.Conditions.FirstOrDefault(c => c.Type == RestartConditionType);
+                if (existing != null) s.Conditions.Remove(existing);
+                s.Conditions.Add(restartOutcome);
+            }
         }, health, ct);
 
         return requeueAfter is { } after && after > TimeSpan.Zero ? ReconcileResult.After(after) : result;
     }
+
+    /// <summary>Condition type recording the outcome of the last restart (on request or automatic).</summary>
+    public const string RestartConditionType = "Restarted";
+
+    private static Condition RestartCondition(bool done, string reason, string message, V1Alpha1ManagedConnector mc, DateTime now)
+        => new() { Type = RestartConditionType, Status = done ? ConditionStatus.True : ConditionStatus.False, Reason = reason, Message = message, ObservedGeneration = mc.Metadata.Generation, LastTransitionTime = now };
+
+    /// <summary>
+    /// <c>POST …/restart</c>; null when Confluent took it, else why not in words. 404 or 405 for a connector that the poll
+    /// just listed means this route is not served for it (custom connectors, API changes): retrying cannot help, so the
+    /// caller records it and moves on instead of looping.
+    /// </summary>
+    private async Task<string?> TryRestartAsync(IConnectClient client, PollTarget target, string name, CancellationToken ct)
+    {
+        try
+        {
+            await client.RestartAsync(target.Cluster, name, ct);
+            _poller.RequestRefresh(target);
+            return null;
+        }
+        catch (ConfluentApiException e) when (e.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.MethodNotAllowed)
+        {
+            return $"Confluent Cloud answered HTTP {(int)e.StatusCode} to POST …/connectors/{name}/restart although the connector exists; the restart was not done " +
+                   "and is not retried. Restart it in the Confluent Cloud UI or CLI (or pause and resume it with spec.state)";
+        }
+    }
+
+    private static TimeSpan? Min(TimeSpan? a, TimeSpan b) => a is { } x && x < b ? x : b;
 
     private async Task<ReconcileResult> FinalizeAsync(V1Alpha1ManagedConnector mc, CancellationToken ct)
     {
@@ -375,8 +457,12 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException)
             {
                 // Keep the finalizer and retry: releasing it now would orphan a running connector.
-                await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("Deleting", $"deleting remote connector {name} failed, retrying: {StableMessage(e)}"), ct);
-                return e is ConfluentApiException { RetryAfter: { } after } ? ReconcileResult.After(after) : ReconcileResult.RequeueRateLimited();
+                var delay = FailureText.RetryDelay(e, _clients.Options);
+                var text = $"deleting connector {name} in Confluent Cloud failed: {FailureText.Describe(e, delay)}";
+                var before = ConditionSet.Find(mc.Status?.Conditions, ConditionTypes.Reconciling);
+                if (before?.Message != text) await _events.WarningAsync(mc, "DeleteFailed", text, ct);
+                await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("Deleting", text), ct);
+                return delay is { } after ? ReconcileResult.After(after) : ReconcileResult.RequeueRateLimited();
             }
             _poller.RecordWrite(target, name, null, deleted: true);
             await _events.NormalAsync(mc, "Deleted", $"deleted connector {name} from {target.Cluster}", ct);
@@ -465,16 +551,6 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         if (result.Written) RememberWrite(result.Object);
         return ReconcileResult.Done;
     }
-
-    /// <summary>
-    /// Fix (fault matrix, issue 8, scenario 8): the status message of a transient failure must not change from one
-    /// attempt to the next. The exception text ends with the vendor's per-request id, so every failed attempt rewrote
-    /// the status, and that write's own watch event requeued the object at once, bypassing the rate-limited backoff:
-    /// a hot loop of ~30 DELETE calls per second per connector while Confluent was down. Drop the request id here (it
-    /// is still logged with the failure by the client).
-    /// </summary>
-    private static string StableMessage(Exception e)
-        => System.Text.RegularExpressions.Regex.Replace(e.Message, @" \[request id [^\]]*\]", "");
 
     private static string NameConflictMessage(string name, PollTarget target)
         => $"a connector named {name} already exists in {target.Cluster} and was not created by this ManagedConnector; delete or rename it in Confluent Cloud, " +

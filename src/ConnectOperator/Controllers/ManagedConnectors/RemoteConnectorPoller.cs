@@ -242,6 +242,11 @@ public sealed class RemoteConnectorPoller
             status.Type = strings.Share(status.Type);
             status.Connector.State = strings.Share(status.Connector.State)!;
             status.Connector.WorkerId = strings.Share(status.Connector.WorkerId);
+            // Nearly always empty in real bodies: an empty list per connector is memory for nothing at 10,000.
+            if (status.ErrorsFromTrace is { Count: 0 }) status.ErrorsFromTrace = null;
+            if (status.ValidationErrors is { Count: 0 }) status.ValidationErrors = null;
+            if (status.OverrideMessage is { Length: 0 }) status.OverrideMessage = null;
+            if (status.Connector.Trace is { Length: 0 }) status.Connector.Trace = null;
             if (status.Tasks is { } tasks)
                 foreach (var t in tasks)
                 {

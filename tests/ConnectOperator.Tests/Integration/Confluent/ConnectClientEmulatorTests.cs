@@ -33,18 +33,28 @@ public class ConnectClientEmulatorTests
     public async Task Lifecycle_provisioning_pause_resume_fail_restart_delete()
     {
         _emu.State.ProvisioningDelay = TimeSpan.FromMilliseconds(400);
+        _emu.State.PauseResumeDelay = TimeSpan.FromMilliseconds(300);
         var created = await _client.CreateConnectorAsync(Cluster, "gen", EmulatorHost.DatagenConfig("gen", tasks: "2"));
-        Assert.That(created.Name, Is.EqualTo("gen"));
-        Assert.That((await _client.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Provisioning));
+        Assert.That(created!.Name, Is.EqualTo("gen"));
+        var provisioning = (await _client.GetStatusAsync(Cluster, "gen"))!;
+        // Recorded while provisioning: type "unknown", task 0 listed STOPPED, empty trace and msg.
+        Assert.That((provisioning.Connector.State, provisioning.Type, provisioning.Connector.Trace), Is.EqualTo((ConnectorStates.Provisioning, (string?)"unknown", (string?)"")));
+        Assert.That(provisioning.Tasks!.Select(t => (t.Id, t.State, t.Msg)), Is.EqualTo(new[] { (0, "STOPPED", (string?)"") }));
+        Assert.That(FailureCause.Of(provisioning), Is.Null, "empty strings are no cause");
         await Task.Delay(500);
         var status = (await _client.GetStatusAsync(Cluster, "gen"))!;
         Assert.That(status.Connector.State, Is.EqualTo(ConnectorStates.Running));
         Assert.That(status.Tasks!.Select(t => t.State), Is.EqualTo(new[] { "RUNNING", "RUNNING" }));
-        Assert.That(status.Type, Is.EqualTo("source"));
+        Assert.That((status.Type, status.Connector.WorkerId, status.OverrideMessage), Is.EqualTo(("source", (string?)"gen", (string?)"")));
+        Assert.That((status.ErrorsFromTrace, status.ValidationErrors), Is.EqualTo((new List<System.Text.Json.JsonElement>(), new List<System.Text.Json.JsonElement>())));
 
+        // Asynchronous: 202 now, the state later.
         await _client.PauseAsync(Cluster, "gen");
+        Assert.That((await _client.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Running));
+        await Task.Delay(400);
         Assert.That((await _client.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Paused));
         await _client.ResumeAsync(Cluster, "gen");
+        await Task.Delay(400);
         Assert.That((await _client.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Running));
 
         _emu.State.FailConnector(Cluster.EnvironmentId, Cluster.KafkaClusterId, "gen", "boom trace");
@@ -55,16 +65,19 @@ public class ConnectClientEmulatorTests
 
         _emu.State.FailTask(Cluster.EnvironmentId, Cluster.KafkaClusterId, "gen", 1, "task trace");
         status = (await _client.GetStatusAsync(Cluster, "gen"))!;
-        Assert.That(status.Connector.State, Is.EqualTo(ConnectorStates.Degraded));
+        Assert.That((status.Connector.State, status.Connector.Trace), Is.EqualTo((ConnectorStates.Degraded, (string?)"")));
         Assert.That(status.Tasks![1].Msg, Is.EqualTo("task trace"));
+        Assert.That(FailureCause.Of(status), Is.EqualTo("task 1: task trace"), "an empty trace falls back to the failed task's message");
         await _client.RestartTaskAsync(Cluster, "gen", 1);
         Assert.That((await _client.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Running));
 
+        // Restart as documented: no query parameters, the connector and all its tasks.
         _emu.State.FailTask(Cluster.EnvironmentId, Cluster.KafkaClusterId, "gen", 0);
-        await _client.RestartAsync(Cluster, "gen", includeTasks: true, onlyFailed: true);
+        await _client.RestartAsync(Cluster, "gen");
         var emulated = _emu.State.Find("env-1", "lkc-1", "gen")!;
-        Assert.That(emulated.RestartCount, Is.EqualTo(1), "onlyFailed: connector was not failed, so not restarted");
-        Assert.That(emulated.TaskRestartCounts, Is.EqualTo(new Dictionary<int, int> { [0] = 1, [1] = 1 }));
+        Assert.That((emulated.RestartCount, emulated.LastRestartQuery), Is.EqualTo((2, (string?)null)));
+        Assert.That(emulated.TaskRestartCounts, Is.EqualTo(new Dictionary<int, int> { [0] = 2, [1] = 3 }));
+        Assert.That(_emu.State.CountCalls("POST", "connectors/{connector_name}/restart", 202), Is.EqualTo(2));
 
         Assert.That(await _client.DeleteAsync(Cluster, "gen"), Is.True);
         Assert.That(await _client.DeleteAsync(Cluster, "gen"), Is.False);
@@ -76,11 +89,11 @@ public class ConnectClientEmulatorTests
     {
         var desired = EmulatorHost.DatagenConfig("c1");
         var put = await _client.PutConfigAsync(Cluster, "c1", desired);
-        Assert.That(put.Config["kafka.api.secret"], Is.EqualTo("****************"));
+        Assert.That(put!.Config["kafka.api.secret"], Is.EqualTo("****************"));
 
         var remote = (await _client.GetConfigAsync(Cluster, "c1"))!;
         Assert.That(remote["kafka.api.key"], Is.EqualTo("****************"));
-        Assert.That(remote.Keys, Is.SupersetOf(new[] { "cloud.environment", "cloud.provider", "kafka.endpoint", "kafka.region", "connector.crn" }));
+        Assert.That(remote.Keys, Is.SupersetOf(new[] { "cloud.environment", "cloud.provider", "kafka.endpoint", "kafka.region", "kafka.max.partition.validation.disable" }));
         Assert.That(ConfigDrift.Compare(desired, remote).HasDrift, Is.False);
 
         var list = await _client.ListConnectorsAsync(Cluster);

@@ -112,9 +112,28 @@ public class WriterTests
 
         var long1 = await rec.NormalAsync(cm, "Other", new string('x', 5000));
         Assert.That(System.Text.Encoding.UTF8.GetByteCount(long1!.Message), Is.LessThanOrEqualTo(1024));
-        var dropped = await rec.NormalAsync(cm, "Other", "4th event for this object exceeds burst 3");
+        Assert.That(await rec.NormalAsync(cm, "Other", "second"), Is.Not.Null);
+        Assert.That(await rec.NormalAsync(cm, "Other", "third"), Is.Not.Null);
+        var dropped = await rec.NormalAsync(cm, "Other", "4th event of this reason for this object exceeds burst 3");
         Assert.That(dropped, Is.Null);
         list = await _cluster.Client.CoreV1.ListNamespacedEventAsync(_ns, fieldSelector: "involvedObject.name=ev");
-        Assert.That(list.Items, Has.Count.EqualTo(2));
+        Assert.That(list.Items, Has.Count.EqualTo(4));
+    }
+
+    [Test]
+    public async Task EventRecorder_NormalFloodNeverDropsAWarningOfAnotherReason()
+    {
+        var cm = await _cluster.Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = "ev-flood" } }, _ns);
+        cm.ApiVersion ??= "v1"; cm.Kind ??= "ConfigMap";
+        var rec = new EventRecorder(new KubeApiClient(_cluster.Client), new EventRecorderOptions { Burst = 5 });
+
+        var normals = 0;
+        for (var i = 0; i < 30; i++)
+            if (await rec.NormalAsync(cm, "Paused", $"paused #{i}") != null) normals++;
+        Assert.That(normals, Is.EqualTo(5), "the Normal reason's own budget is spent");
+        Assert.That(await rec.WarningAsync(cm, "Failed", "task 0: boom"), Is.Not.Null, "a Warning must not be dropped because Normal events used the budget");
+        Assert.That(await rec.NormalAsync(cm, "Resumed", "resumed"), Is.Not.Null, "another Normal reason has its own budget");
+        var list = await _cluster.Client.CoreV1.ListNamespacedEventAsync(_ns, fieldSelector: "involvedObject.name=ev-flood");
+        Assert.That(list.Items.Select(e => e.Reason), Does.Contain("Failed").And.Contain("Resumed"));
     }
 }

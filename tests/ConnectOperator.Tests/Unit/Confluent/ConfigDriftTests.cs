@@ -6,41 +6,58 @@ public class ConfigDriftTests
 {
     private static Dictionary<string, string> Desired() => new()
     {
-        ["name"] = "c1", ["connector.class"] = "PostgresCdcSource", ["database.password"] = "pw", ["kafka.api.secret"] = "s",
-        ["tasks.max"] = "1", ["topic.prefix"] = "p",
+        ["name"] = "c1", ["connector.class"] = "PostgresCdcSource", ["tasks.max"] = "1", ["topic.prefix"] = "p",
     };
+
+    private static readonly string[] Secrets = ["database.password", "kafka.api.secret"];
 
     private static Dictionary<string, string> Remote() => new()
     {
         ["name"] = "c1", ["connector.class"] = "PostgresCdcSource", ["database.password"] = "****************", ["kafka.api.secret"] = "****************",
         ["tasks.max"] = "1", ["topic.prefix"] = "p",
         ["cloud.environment"] = "prod", ["cloud.provider"] = "aws", ["kafka.endpoint"] = "SASL_SSL://x:9092", ["kafka.region"] = "us-west-2",
-        ["connector.crn"] = "crn://…", ["kafka.dedicated"] = "false", ["schema.registry.url"] = "https://sr", ["valid.kafka.api.key"] = "true",
-        ["config.internal.anything"] = "x",
+        ["kafka.max.partition.validation.disable"] = "false",
     };
 
     [Test]
-    public void Masked_and_server_added_keys_are_not_drift()
+    public void Masked_values_and_keys_the_operator_never_sent_are_not_drift()
     {
-        var result = ConfigDrift.Compare(Desired(), Remote());
+        var result = ConfigDrift.Compare(Desired(), Remote(), Secrets);
         Assert.That(result.HasDrift, Is.False, result.ToString());
     }
 
     [Test]
-    public void Changed_added_removed_are_reported()
+    public void A_key_with_a_name_nobody_can_predict_is_not_drift([Values("x9f.q7", "config.internal.zz", "snapshot.mode", "topic.prefix.extra")] string key)
+    {
+        var remote = Remote();
+        remote[key] = Guid.NewGuid().ToString();
+        Assert.That(ConfigDrift.Compare(Desired(), remote, Secrets, previouslyApplied: [.. Desired().Keys, .. Secrets]).HasDrift, Is.False);
+    }
+
+    [Test]
+    public void Changed_and_added_owned_keys_are_reported()
     {
         var desired = Desired();
         desired["tasks.max"] = "2";          // changed
         desired["poll.interval.ms"] = "100"; // added
-        var remote = Remote();
-        remote["snapshot.mode"] = "never";   // removed (user-level key set out of band)
-        var result = ConfigDrift.Compare(desired, remote);
+        var result = ConfigDrift.Compare(desired, Remote(), Secrets);
         Assert.That(result.Differences.Select(d => (d.Key, d.Kind)), Is.EquivalentTo(new[]
         {
-            ("tasks.max", DriftKind.Changed), ("poll.interval.ms", DriftKind.Added), ("snapshot.mode", DriftKind.Removed),
+            ("tasks.max", DriftKind.Changed), ("poll.interval.ms", DriftKind.Added),
         }));
         var changed = result.Differences.Single(d => d.Key == "tasks.max");
         Assert.That((changed.DesiredValue, changed.RemoteValue), Is.EqualTo(("2", "1")));
+    }
+
+    [Test]
+    public void A_key_the_operator_sent_and_stopped_sending_is_removed_but_only_if_it_sent_it()
+    {
+        var remote = Remote();
+        remote["poll.interval.ms"] = "100";
+        var before = new[] { "name", "connector.class", "tasks.max", "topic.prefix", "poll.interval.ms" };
+        var d = ConfigDrift.Compare(Desired(), remote, Secrets, previouslyApplied: before).Differences.Single();
+        Assert.That((d.Key, d.Kind, d.RemoteValue), Is.EqualTo(("poll.interval.ms", DriftKind.Removed, "100")));
+        Assert.That(ConfigDrift.Compare(Desired(), remote, Secrets, previouslyApplied: Desired().Keys.ToList()).HasDrift, Is.False);
     }
 
     [Test]
@@ -48,22 +65,14 @@ public class ConfigDriftTests
     {
         var desired = Desired();
         desired["auth.token"] = "tok-123";        // added, sensitive
+        desired["database.user"] = "u";
         var remote = Remote();
-        remote["database.password"] = "plain-remote"; // unmasked but different: changed, values withheld
-        var result = ConfigDrift.Compare(desired, remote);
-        Assert.That(result.Keys, Is.EquivalentTo(new[] { "auth.token", "database.password" }));
+        remote["auth.token.x"] = "plain-remote";
+        remote["database.user"] = "****************"; // masked: cannot be compared
+        var result = ConfigDrift.Compare(desired, remote, Secrets, previouslyApplied: ["auth.token.x"]);
+        Assert.That(result.Keys, Is.EquivalentTo(new[] { "auth.token", "auth.token.x" }));
         Assert.That(result.Differences.All(d => d.DesiredValue == null && d.RemoteValue == null), Is.True);
-        Assert.That(result.ToString(), Does.Not.Contain("tok-123").And.Not.Contain("plain-remote").And.Not.Contain("pw"));
-    }
-
-    [Test]
-    public void Extra_ignored_keys_and_prefixes()
-    {
-        var remote = Remote();
-        remote["vendor.added"] = "1";
-        remote["vendor.x.y"] = "2";
-        Assert.That(ConfigDrift.Compare(Desired(), remote).Keys, Is.EquivalentTo(new[] { "vendor.added", "vendor.x.y" }));
-        Assert.That(ConfigDrift.Compare(Desired(), remote, extraIgnoredKeys: ["vendor.added"], extraIgnoredPrefixes: ["vendor.x."]).HasDrift, Is.False);
+        Assert.That(result.ToString(), Does.Not.Contain("tok-123").And.Not.Contain("plain-remote"));
     }
 
     [Test]
@@ -71,7 +80,7 @@ public class ConfigDriftTests
     {
         var remote = Remote();
         remote.Remove("kafka.api.secret");
-        var d = ConfigDrift.Compare(Desired(), remote).Differences.Single();
+        var d = ConfigDrift.Compare(Desired(), remote, Secrets).Differences.Single();
         Assert.That((d.Key, d.Kind, d.DesiredValue), Is.EqualTo(("kafka.api.secret", DriftKind.Added, (string?)null)));
     }
 }
