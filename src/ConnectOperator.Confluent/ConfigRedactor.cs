@@ -48,5 +48,8 @@ public sealed class ConfigRedactor
     }
 
     /// <summary>True for values the API masks on read (<c>****************</c>: all asterisks).</summary>
+    /// <summary>How Confluent returns a PASSWORD-type value (recorded: 16 asterisks).</summary>
+    public const string Masked = "****************";
+
     public static bool IsMasked(string? value) => !string.IsNullOrEmpty(value) && value.All(c => c == '*');
 }

@@ -1,3 +1,4 @@
+using ConnectOperator.Confluent;
 using System.Security.Cryptography;
 using System.Text;
 using ConnectOperator.Entities;
@@ -70,6 +71,17 @@ public sealed class EffectiveConfig
         }
         var digest = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(hash.ToString()))).ToLowerInvariant();
         return new EffectiveConfig(name, plain, secretKeys, "sha256:" + digest[..32]);
+    }
+
+    /// <summary>
+    /// The config as Confluent will read it back after a write: plain values, and secret keys masked as it masks them.
+    /// What the poll snapshot records for a write, so the next pass sees every key it sent.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> AsReadBack()
+    {
+        var all = new Dictionary<string, string>(PlainConfig, StringComparer.Ordinal);
+        foreach (var k in SecretKeys) all[k] = ConfigRedactor.Masked;
+        return all;
     }
 
     /// <summary>Everything sent with a create or PUT config, secret values included. Never log it.</summary>

@@ -250,7 +250,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 // Ours (intent recorded): an earlier pass may have created it already, so use the idempotent PUT.
                 await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
             }
-            _poller.RecordWrite(target, name, config.PlainConfig, ConnectorStates.Provisioning);
+            _poller.RecordWrite(target, name, config.AsReadBack(), ConnectorStates.Provisioning);
             if (deletedOutside)
             {
                 events.Add(new PendingEvent(EventRecorder.Warning, "DeletedExternally",
@@ -274,7 +274,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             if (drift.HasDrift || specChanged)
             {
                 await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
-                _poller.RecordWrite(target, name, config.PlainConfig);
+                _poller.RecordWrite(target, name, config.AsReadBack());
                 wrote = true;
                 if (!specChanged)
                     events.Add(new PendingEvent(EventRecorder.Warning, "DriftReverted", $"the remote config of {name} was changed outside Kubernetes ({string.Join(", ", drift.Differences)}); restored it from the ManagedConnector"));

@@ -201,7 +201,8 @@ public class ManagedConnectorLifecycleTests
         var stalled = await _h.WaitForAsync("orphaned-ns", m => OperatorHarness.IsStalled(m, "NoDepartment"), "Stalled NoDepartment", ns: ns);
         Assert.That(stalled.Status!.Conditions.First(c => c.Type == "Stalled").Message,
             Is.EqualTo($"namespace {ns} is not assigned to any Department; ask the platform team to add it to a Department's spec.namespaces"));
-        Assert.That(_h.State.Calls.Count(c => c.Method != "GET"), Is.EqualTo(callsBefore));
+        Assert.That(_h.State.Calls.Count(c => c.Method != "GET"), Is.EqualTo(callsBefore),
+            string.Join("\n", _h.State.Calls.Where(c => c.Method != "GET").Skip(callsBefore).Select(c => $"{c.ReceivedAt:HH:mm:ss.fff} {c.Method} {c.Route} {c.Status}")));
         await _h.Api.DeleteAsync(OperatorHarness.ConnectorKind, ns, "orphaned-ns");
         await _h.WaitUntilAsync(async () => await _h.GetAsync("orphaned-ns", ns) == null, "deleted without a department");
     }

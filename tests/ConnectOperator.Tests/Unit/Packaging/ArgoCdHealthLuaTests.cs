@@ -17,7 +17,7 @@ public class ArgoCdHealthLuaTests
 
     private static string HealthDir => Path.Combine(PackagingFiles.Deploy, "argocd", "health");
 
-    private static string ScriptFor(string kind) => Path.Combine(HealthDir, $"connect.ebs.io_{kind}.lua");
+    internal static string ScriptFor(string kind) => Path.Combine(HealthDir, $"connect.ebs.io_{kind}.lua");
 
     public sealed record Fixture(string InputPath, string Status, string Message)
     {
@@ -77,12 +77,12 @@ public class ArgoCdHealthLuaTests
         Assert.That(RunHealth(ScriptFor("Department"), obj), Is.EqualTo(("Degraded", "Stalled: Broken")));
     }
 
-    private static void RequireLua()
+    internal static void RequireLua()
     {
         if (!File.Exists(Lua)) Assert.Ignore("lua5.1 not installed: apt-get install lua5.1");
     }
 
-    private static (string Status, string Message) RunHealth(string script, JToken obj)
+    internal static (string Status, string Message) RunHealth(string script, JToken obj)
     {
         var harness = new StringBuilder();
         harness.Append("obj = ").Append(ToLua(obj)).Append('\n');
