@@ -212,7 +212,10 @@ public class ChartRenderTests
         Assert.That(cluster, Is.EquivalentTo(expected));
 
         var role = Flatten(Rules(docs.Single(d => Kind(d) == "Role")));
-        var expectedRole = new List<string> { "coordination.k8s.io|leases|get|", "coordination.k8s.io|leases|create|", "coordination.k8s.io|leases|update|" };
+        var expectedRole = new List<string>
+        {
+            "coordination.k8s.io|leases|get|connect-operator-leader", "coordination.k8s.io|leases|update|connect-operator-leader", "coordination.k8s.io|leases|create|",
+        };
         expectedRole.Add("|secrets|get|connect-operator-webhook-tls");   // both modes: the webhook loads its certificate
         if (mode == "self-managed") expectedRole.AddRange(new[] { "|secrets|update|connect-operator-webhook-tls", "|secrets|create|" });
         Assert.That(role, Is.EquivalentTo(expectedRole));
