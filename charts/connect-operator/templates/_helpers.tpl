@@ -58,3 +58,30 @@ app.kubernetes.io/part-of: connect-operator
 {{- define "connect-operator.certificateName" -}}
 {{- printf "%s-webhook" (include "connect-operator.fullname" .) }}
 {{- end }}
+
+{{/* Cluster-scoped names carry the release's full name, so two releases in one cluster never overwrite each other. */}}
+{{- define "connect-operator.webhookConfigurationName" -}}
+{{- .Values.webhook.configurationName | default (include "connect-operator.fullname" .) }}
+{{- end }}
+
+{{- define "connect-operator.userRoleName" -}}
+{{- printf "%s-%s" (include "connect-operator.fullname" .root) .role | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Combinations the schema cannot express (or cannot explain well). Included by the Deployment, so every render
+checks them.
+*/}}
+{{- define "connect-operator.validate" -}}
+{{- if and (not .Values.operator.leaderElection.enabled) (gt (int .Values.replicaCount) 1) }}
+{{- fail (printf "operator.leaderElection.enabled=false with replicaCount=%d: every replica would reconcile the same connectors at once. Enable leader election or set replicaCount=1." (int .Values.replicaCount)) }}
+{{- end }}
+{{- with .Values.podDisruptionBudget }}
+{{- /* Percentages ("50%") scale with the replicas; only a fixed number can pin every pod. */}}
+{{- if and .enabled (not (kindIs "invalid" .minAvailable)) (not (kindIs "string" .minAvailable)) }}
+{{- if ge (int .minAvailable) (int $.Values.replicaCount) }}
+{{- fail (printf "podDisruptionBudget.minAvailable=%d with replicaCount=%d would block every node drain. Use maxUnavailable (the default) or more replicas." (int .minAvailable) (int $.Values.replicaCount)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}

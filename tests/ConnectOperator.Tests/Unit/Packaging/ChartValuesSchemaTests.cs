@@ -35,11 +35,12 @@ public class ChartValuesSchemaTests
         Assert.That((int)v["operator"]!["metricsPort"]!, Is.EqualTo(8080));
         Assert.That((int)v["operator"]!["webhookPort"]!, Is.EqualTo(9443));
         Assert.That((string)v["webhook"]!["secretName"]!, Is.EqualTo("connect-operator-webhook-tls"));
-        Assert.That((string)v["webhook"]!["configurationName"]!, Is.EqualTo("connect-operator"));
+        Assert.That((string)v["webhook"]!["configurationName"]!, Is.Empty, "defaults to the release's full name: cluster-scoped, one per release");
         Assert.That((string)v["webhook"]!["certMode"]!, Is.EqualTo("self-managed"), "the default install must not need cert-manager");
         Assert.That((bool)v["monitoring"]!["serviceMonitor"]!["enabled"]!, Is.False, "the default install must not need the Prometheus Operator");
         Assert.That((bool)v["monitoring"]!["prometheusRule"]!["enabled"]!, Is.False);
-        Assert.That((int)v["podDisruptionBudget"]!["minAvailable"]!, Is.EqualTo(1));
+        Assert.That((int)v["podDisruptionBudget"]!["maxUnavailable"]!, Is.EqualTo(1), "never blocks a drain, even at one replica");
+        Assert.That(v["podDisruptionBudget"]!["minAvailable"], Is.Null);
     }
 
     public static IEnumerable<TestCaseData> BrokenValues()
