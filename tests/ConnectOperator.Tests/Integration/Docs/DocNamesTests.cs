@@ -319,4 +319,33 @@ public class DocNamesTests
             Assert.That(text, Does.Not.Contain("in the operator image"), file);
         Assert.That(Handbook("03-gitops.md"), Does.Contain("ghcr.io/ebs/connect-operator-validate"));
     }
+
+    // ---------- anchors ----------
+
+    /// <summary>GitHub's heading anchor: lower case, punctuation dropped, spaces to '-'.</summary>
+    public static string Slug(string heading)
+        => Regex.Replace(Regex.Replace(heading.Trim().ToLowerInvariant(), @"[^\p{L}\p{N} _-]", ""), " ", "-");
+
+    [Test]
+    public void Links_to_a_section_of_a_chapter_name_an_existing_heading()
+    {
+        Assert.That(Slug("Argo CD (not in the demo)"), Is.EqualTo("argo-cd-not-in-the-demo"));
+        Assert.That(Slug("3. GitOps deployment flow"), Is.EqualTo("3-gitops-deployment-flow"));
+        var broken = new List<string>();
+        foreach (var file in DocBlocks.MarkdownFiles())
+            foreach (Match m in Regex.Matches(File.ReadAllText(file), @"\]\((?<t>[^)#\s]*\.md)?#(?<a>[^)\s]+)\)"))
+            {
+                var target = m.Groups["t"].Success && m.Groups["t"].Value.Length > 0 ? Path.GetFullPath(Path.Combine(Path.GetDirectoryName(file)!, m.Groups["t"].Value)) : file;
+                if (!File.Exists(target)) continue;   // Relative_links_in_docs_resolve reports it
+                var inFence = false;
+                var slugs = new HashSet<string>();
+                foreach (var line in File.ReadAllLines(target))
+                {
+                    if (line.TrimStart().StartsWith("```", StringComparison.Ordinal)) inFence = !inFence;
+                    else if (!inFence && Regex.Match(line, "^#{1,6} (?<h>.+)$") is { Success: true } h) slugs.Add(Slug(h.Groups["h"].Value));
+                }
+                if (!slugs.Contains(m.Groups["a"].Value)) broken.Add($"{Path.GetRelativePath(TestCluster.RepoRoot, file)} -> {m.Value}");
+            }
+        Assert.That(broken, Is.Empty);
+    }
 }
