@@ -26,6 +26,17 @@ if ! need dockerd && [ "$(id -u)" = 0 ]; then
   (apt-get install -y -q docker.io || (apt-get update -q && apt-get install -y -q docker.io)) >&2 || true
 fi
 
+# The docs test parses every Mermaid block with Mermaid's own parser (npm packages mermaid + jsdom, pinned in
+# tests/ConnectOperator.Tests/Integration/Docs/mermaid/package-lock.json, ~20 MB) in .artifacts/mermaid. Optional: without
+# node/npm that test is skipped; if this install fails (no registry), the test tries again itself and says why.
+if need node && need npm; then
+  M="$ROOT/.artifacts/mermaid"; L="$ROOT/tests/ConnectOperator.Tests/Integration/Docs/mermaid"
+  if ! cmp -s "$L/package-lock.json" "$M/package-lock.json" || [ ! -f "$M/node_modules/mermaid/package.json" ]; then
+    mkdir -p "$M" && cp "$L/package.json" "$L/package-lock.json" "$M/" \
+      && (cd "$M" && npm ci --ignore-scripts --no-audit --no-fund >&2) || echo "test.sh: npm ci for the Mermaid test failed" >&2
+  fi
+fi
+
 # The API server is built once into a cache (minutes on a cold machine, ~1 s after); doing it here keeps
 # that time out of the first test's timeout. KUBEBUILDER_ASSETS, where set, is used instead.
 if [ -z "${KUBEBUILDER_ASSETS:-}" ]; then

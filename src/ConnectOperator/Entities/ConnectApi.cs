@@ -12,7 +12,7 @@ public static class ConnectApi
     /// <summary>Category of all three kinds: <c>kubectl get connect -A</c>.</summary>
     public const string Category = "connect";
 
-    /// <summary>Finalizer the operator puts on ManagedConnectors (and Departments) it manages.</summary>
+    /// <summary>Finalizer the operator puts on the ManagedConnectors it manages (only those: Departments and ConnectorQuotas get none).</summary>
     public const string Finalizer = "connect.ebs.io/finalizer";
 
     /// <summary>Setting or changing this annotation on a ManagedConnector requests one restart of the remote connector.</summary>

@@ -102,7 +102,7 @@ public class DeployManifestsTests
             .Children.Select(e => e.Str("name")!).ToList();
 
     [Test]
-    public void ArgoCdHasOneApplicationPerDepartmentAndAnApplicationSet()
+    public void ArgoCdHasOneApplicationAndOneProjectPerDepartmentAndAnApplicationSet()
     {
         foreach (var dept in new[] { "finance", "hr" })
         {
@@ -110,11 +110,21 @@ public class DeployManifestsTests
             Assert.That(app.Str("kind"), Is.EqualTo("Application"));
             Assert.That(app.Str("spec", "source", "path"), Is.EqualTo($"departments/{dept}"));
             Assert.That(app.Str("spec", "destination", "namespace"), Is.EqualTo(dept));
+            Assert.That(app.Str("spec", "project"), Is.EqualTo($"connect-{dept}"), "one project per department (issue 16)");
         }
-        var set = PackagingFiles.LoadDocuments(File.ReadAllText(Path.Combine(PackagingFiles.Deploy, "argocd", "applicationset.yaml")), "appset").Single();
-        Assert.That(set.Str("kind"), Is.EqualTo("ApplicationSet"));
-        var git = ((YamlSequenceNode)set.Get("spec", "generators")!).Children.Single().Get("git")!;
-        Assert.That(((YamlSequenceNode)git.Get("directories")!).Children.Single().Str("path"), Is.EqualTo("departments/*"));
+        var sets = PackagingFiles.LoadDocuments(File.ReadAllText(Path.Combine(PackagingFiles.Deploy, "argocd", "applicationset.yaml")), "appset");
+        Assert.That(sets.Select(s => s.Str("kind")), Is.All.EqualTo("ApplicationSet"));
+        Assert.That(sets.Select(s => s.Str("metadata", "name")), Is.EqualTo(new[] { "connect-department-projects", "connect-departments" }));
+        foreach (var set in sets)
+        {
+            var git = ((YamlSequenceNode)set.Get("spec", "generators")!).Children.Single().Get("git")!;
+            Assert.That(((YamlSequenceNode)git.Get("files")!).Children.Single().Str("path"), Is.EqualTo("platform/departments/*.yaml"));
+        }
+        // The one project that may create cluster-scoped objects is the platform team's, and only our two kinds.
+        var platform = PackagingFiles.LoadDocuments(File.ReadAllText(Path.Combine(PackagingFiles.Deploy, "argocd", "appproject.yaml")), "appproject").Single();
+        Assert.That(platform.Str("metadata", "name"), Is.EqualTo("connect-platform"));
+        Assert.That(((YamlSequenceNode)platform.Get("spec", "clusterResourceWhitelist")!).Children.Select(c => c.Str("group") + "/" + c.Str("kind")),
+            Is.EquivalentTo(new[] { "connect.ebs.io/Department", "connect.ebs.io/ConnectorQuota" }));
     }
 
     [TestCase("github-actions-validate.yaml")]
@@ -122,8 +132,8 @@ public class DeployManifestsTests
     public void CiRunsValidateWithThePlatformPolicy(string file)
     {
         var text = File.ReadAllText(Path.Combine(PackagingFiles.Deploy, "ci", file));
-        Assert.That(text, Does.Contain("ghcr.io/ebs/connect-operator"));
-        Assert.That(text, Does.Match(@"validate -f \S+"));
+        Assert.That(text, Does.Contain("ghcr.io/ebs/connect-operator-validate:"), "the validate image: the operator image's native executable refuses validate");
+        Assert.That(text, Does.Match(@"validate -f /work/departments -f /work/platform/departments -f /work/platform/quotas"));
         Assert.That(text, Does.Contain("--departments /work/platform/departments").And.Contain("--quotas /work/platform/quotas").And.Contain("--output json"));
     }
 }
