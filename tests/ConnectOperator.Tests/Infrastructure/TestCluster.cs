@@ -184,15 +184,16 @@ public sealed class TestCluster : IAsyncDisposable
             // kube-apiserver reads --token-auth-file once, so identities are impersonated by the admin
             var all = IdentityGroups(user, groups).Where(g => g != "system:authenticated").ToArray();
             var path = Path.Combine(dir, $"kubeconfig-{Guid.NewGuid():N}");
-            var asGroups = all.Length == 0 ? "" : $", as-groups: [{string.Join(", ", all.Select(g => $"\"{g}\""))}]";
-            await File.WriteAllTextAsync(path, $$"""
-                apiVersion: v1
-                kind: Config
-                clusters: [{name: envtest, cluster: {server: "https://127.0.0.1:{{apiPort}}", insecure-skip-tls-verify: true}}]
-                users: [{name: admin, user: {token: "{{token}}", as: "{{user}}"{{asGroups}}}}]
-                contexts: [{name: envtest, context: {cluster: envtest, user: admin, namespace: default}}]
-                current-context: envtest
-                """);
+            var yaml = new System.Text.StringBuilder()
+                .AppendLine("apiVersion: v1").AppendLine("kind: Config")
+                .AppendLine("clusters:").AppendLine("- name: envtest")
+                .AppendLine($"  cluster: {{server: \"https://127.0.0.1:{apiPort}\", insecure-skip-tls-verify: true}}")
+                .AppendLine("users:").AppendLine("- name: admin").AppendLine("  user:")
+                .AppendLine($"    token: \"{token}\"").AppendLine($"    as: \"{user}\"");
+            if (all.Length > 0) yaml.AppendLine("    as-groups:").AppendJoin("", all.Select(g => $"    - \"{g}\"\n"));
+            yaml.AppendLine("contexts:").AppendLine("- name: envtest").AppendLine("  context: {cluster: envtest, user: admin, namespace: default}")
+                .AppendLine("current-context: envtest");
+            await File.WriteAllTextAsync(path, yaml.ToString());
             return new TestIdentity(user, IdentityGroups(user, groups), token, path);
         }, new[] { api, etcd });
         var sw = Stopwatch.StartNew();

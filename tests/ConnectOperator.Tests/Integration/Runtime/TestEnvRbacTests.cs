@@ -1,3 +1,4 @@
+using k8s;
 using ConnectOperator.Tests.Infrastructure;
 
 namespace ConnectOperator.Tests.Integration.Runtime;
@@ -137,7 +138,8 @@ public sealed class TestEnvRbacTests
 
         var (rc, output) = await cluster.KubectlAsAsync(plain, "get", "secrets", "-n", ns, $"--as=system:serviceaccount:{ns}:reader");
         Assert.That(rc, Is.Not.EqualTo(0), output);
-        Assert.That(output, Does.Contain("cannot impersonate resource \"serviceaccounts\""));
+        // 1.36's filter tries constrained impersonation (impersonate-on:...) first, then the impersonate verb
+        Assert.That(output, Does.Contain($"User \"{plain.User}\" cannot impersonate"));
 
         var name = $"impersonator-{Id()}";
         await Apply(cluster, $"""
@@ -311,7 +313,7 @@ public sealed class TestEnvRbacTests
         var (rc, output) = await cluster.KubectlWithInputAsync($$"""
             apiVersion: rbac.authorization.k8s.io/v1
             kind: ClusterRole
-            metadata: {name: gather-{{id}}}
+            metadata: {name: "gather-{{id}}" }
             aggregationRule:
               clusterRoleSelectors:
               - matchLabels: {rbac.authorization.k8s.io/aggregate-to-admin: "true"}
@@ -363,11 +365,11 @@ public sealed class TestEnvRbacTests
         (rc, output) = await cluster.KubectlWithInputAsync($$"""
             apiVersion: apps/v1
             kind: Deployment
-            metadata: {name: bad, namespace: {{ns}}}
+            metadata: {name: bad, namespace: {{ns}} }
             spec:
-              selector: {matchLabels: {app: x}}
+              selector: {matchLabels: {app: x} }
               template:
-                metadata: {labels: {app: y}}
+                metadata: {labels: {app: other} }
                 spec:
                   containers: [{name: c, image: example.invalid/app:1}]
             """, "create", "-f", "-");
