@@ -11,6 +11,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -19,7 +21,9 @@ import (
 	"sync"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -38,6 +42,7 @@ import (
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	rbacv1listers "k8s.io/client-go/listers/rbac/v1"
 	"k8s.io/client-go/tools/cache"
 	rbacvalidation "k8s.io/component-helpers/auth/rbac/validation"
@@ -557,15 +562,44 @@ func aggregateOnce(ctx context.Context, lister rbacv1listers.ClusterRoleLister, 
 // so tests can add identities to a running server.
 
 type tokenFile struct {
-	path  string
-	mu    sync.Mutex
-	stamp string
-	auth  *tokenfile.TokenAuthenticator
+	path   string
+	mu     sync.Mutex
+	stamp  string
+	auth   *tokenfile.TokenAuthenticator
+	issued map[string]issuedToken // by TokenRequest, in memory only
+}
+
+type issuedToken struct {
+	user    user.Info
+	expires time.Time
+}
+
+func (t *tokenFile) issue(u user.Info, expires time.Time) string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	tok := hex.EncodeToString(b)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.issued == nil {
+		t.issued = map[string]issuedToken{}
+	}
+	now := time.Now()
+	for k, v := range t.issued {
+		if now.After(v.expires) {
+			delete(t.issued, k)
+		}
+	}
+	t.issued[tok] = issuedToken{u, expires}
+	return tok
 }
 
 func (t *tokenFile) AuthenticateToken(ctx context.Context, token string) (*authenticator.Response, bool, error) {
 	t.mu.Lock()
-	if fi, err := os.Stat(t.path); err == nil {
+	if it, ok := t.issued[token]; ok && time.Now().Before(it.expires) {
+		t.mu.Unlock()
+		return &authenticator.Response{User: it.user}, true, nil
+	}
+	if fi, err := os.Stat(t.path); t.path != "" && err == nil {
 		if st := fmt.Sprintf("%d/%d/%v", fi.ModTime().UnixNano(), fi.Size(), fi.Sys()); st != t.stamp {
 			if a, err := tokenfile.NewCSV(t.path); err == nil {
 				t.auth, t.stamp = a, st
@@ -832,4 +866,74 @@ func createBootstrapRBAC(ctx context.Context, kc kubernetes.Interface) error {
 		}
 		return true, nil
 	})
+}
+
+// ---------------------------------------------------------------------------------------------
+// serviceaccounts/token (TokenRequest) and authentication.k8s.io SelfSubjectReview
+
+// tokenRequest issues opaque bearer tokens (not JWTs: there is no signing key or issuer here) for
+// existing ServiceAccounts, valid in this server's memory until they expire.
+type tokenRequest struct {
+	serviceAccounts rest.Getter
+	tokens          *tokenFile
+}
+
+func (r *tokenRequest) New() runtime.Object     { return &authenticationv1.TokenRequest{} }
+func (r *tokenRequest) Destroy()                {}
+func (r *tokenRequest) NamespaceScoped() bool   { return true }
+func (r *tokenRequest) GetSingularName() string { return "token" }
+func (r *tokenRequest) GroupVersionKind(schema.GroupVersion) schema.GroupVersionKind {
+	return authenticationv1.SchemeGroupVersion.WithKind("TokenRequest")
+}
+
+func (r *tokenRequest) Create(ctx context.Context, name string, obj runtime.Object, v rest.ValidateObjectFunc, _ *metav1.CreateOptions) (runtime.Object, error) {
+	if v != nil {
+		if err := v(ctx, obj); err != nil {
+			return nil, err
+		}
+	}
+	o, err := r.serviceAccounts.Get(ctx, name, &metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	sa := o.(*corev1.ServiceAccount)
+	req := obj.(*authenticationv1.TokenRequest).DeepCopy()
+	if req.Spec.ExpirationSeconds == nil {
+		h := int64(3600)
+		req.Spec.ExpirationSeconds = &h
+	}
+	if *req.Spec.ExpirationSeconds < 600 {
+		return nil, apierrors.NewInvalid(authenticationv1.SchemeGroupVersion.WithKind("TokenRequest").GroupKind(), name,
+			field.ErrorList{field.Invalid(field.NewPath("spec", "expirationSeconds"), *req.Spec.ExpirationSeconds, "may not specify a duration less than 10 minutes")})
+	}
+	if len(req.Spec.Audiences) == 0 {
+		req.Spec.Audiences = []string{"https://kubernetes.default.svc.cluster.local"}
+	}
+	expires := time.Now().Add(time.Duration(*req.Spec.ExpirationSeconds) * time.Second).Truncate(time.Second)
+	req.Status = authenticationv1.TokenRequestStatus{
+		Token:               r.tokens.issue(serviceaccount.UserInfo(sa.Namespace, sa.Name, string(sa.UID)), expires),
+		ExpirationTimestamp: metav1.NewTime(expires),
+	}
+	return req, nil
+}
+
+func selfSubjectReviews() map[string]rest.Storage {
+	return map[string]rest.Storage{
+		"selfsubjectreviews": &reviewStorage{kind: "SelfSubjectReview", newObj: func() runtime.Object { return &authenticationv1.SelfSubjectReview{} },
+			create: func(ctx context.Context, obj runtime.Object) (runtime.Object, error) {
+				u, ok := genericapirequest.UserFrom(ctx)
+				if !ok {
+					return nil, apierrors.NewBadRequest("no user present on request")
+				}
+				r := obj.(*authenticationv1.SelfSubjectReview)
+				r.Status.UserInfo = authenticationv1.UserInfo{Username: u.GetName(), UID: u.GetUID(), Groups: u.GetGroups()}
+				for k, v := range u.GetExtra() {
+					if r.Status.UserInfo.Extra == nil {
+						r.Status.UserInfo.Extra = map[string]authenticationv1.ExtraValue{}
+					}
+					r.Status.UserInfo.Extra[k] = v
+				}
+				return r, nil
+			}},
+	}
 }

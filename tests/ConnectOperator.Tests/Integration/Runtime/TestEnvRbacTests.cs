@@ -70,6 +70,60 @@ public sealed class TestEnvRbacTests
     }
 
     [Test]
+    public async Task IdentitiesAreWhoTheySayAndReviewsAnswerForOthers()
+    {
+        var cluster = await TestCluster.GetAsync();
+        var ns = await cluster.CreateNamespaceAsync("rbac-who");
+        var dev = await cluster.CreateIdentityAsync($"dev-{Id()}", "team-a", "team-b");
+
+        var (rc, output) = await cluster.KubectlAsAsync(dev, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.groups}");
+        Assert.That(rc, Is.EqualTo(0), output);
+        Assert.That(output, Is.EqualTo($"{dev.User} [\"team-a\",\"team-b\",\"system:authenticated\"]"));
+
+        await Apply(cluster, SecretsReader(ns, "reader"));
+        foreach (var (who, expected) in new[] { ($"system:serviceaccount:{ns}:reader", "true"), ($"system:serviceaccount:{ns}:other", "false") })
+        {
+            (rc, output) = await cluster.KubectlWithInputAsync($$"""
+                apiVersion: authorization.k8s.io/v1
+                kind: SubjectAccessReview
+                spec:
+                  user: "{{who}}"
+                  groups: [system:serviceaccounts, "system:serviceaccounts:{{ns}}", system:authenticated]
+                  resourceAttributes: {namespace: "{{ns}}", verb: list, resource: secrets}
+                """, "create", "-f", "-", "-o", "jsonpath={.status.allowed}");
+            Assert.That(rc, Is.EqualTo(0), output);
+            Assert.That(output is "" ? "false" : output, Is.EqualTo(expected), who);
+        }
+    }
+
+    [Test]
+    public async Task TokenRequestTokenActsAsTheServiceAccount()
+    {
+        var cluster = await TestCluster.GetAsync();
+        var ns = await cluster.CreateNamespaceAsync("rbac-token");
+        await Apply(cluster, SecretsReader(ns, "reader"));
+        var (rc, output) = await cluster.KubectlAsync(new[] { "create", "serviceaccount", "reader", "-n", ns });
+        Assert.That(rc, Is.EqualTo(0), output);
+        (rc, var token) = await cluster.KubectlAsync(new[] { "create", "token", "reader", "-n", ns });
+        Assert.That(rc, Is.EqualTo(0), token);
+
+        // an identity's kubeconfig with the issued token in place of its own
+        var carrier = await cluster.CreateIdentityAsync($"carrier-{Id()}");
+        var asReader = carrier with { KubeconfigPath = carrier.KubeconfigPath + ".reader" };
+        await File.WriteAllTextAsync(asReader.KubeconfigPath, (await File.ReadAllTextAsync(carrier.KubeconfigPath)).Replace(carrier.Token, token.Trim()));
+        (rc, output) = await cluster.KubectlAsAsync(asReader, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
+        Assert.That(output, Is.EqualTo($"system:serviceaccount:{ns}:reader"));
+        (rc, output) = await cluster.KubectlAsAsync(asReader, "get", "secrets", "-n", ns);
+        Assert.That(rc, Is.EqualTo(0), output);
+        (rc, output) = await cluster.KubectlAsAsync(asReader, "get", "configmaps", "-n", ns);
+        Assert.That(output, Does.Contain("Forbidden"));
+
+        (rc, output) = await cluster.KubectlAsync(new[] { "create", "token", "missing", "-n", ns });
+        Assert.That(rc, Is.Not.EqualTo(0), output);
+        Assert.That(output, Does.Contain("serviceaccounts \"missing\" not found"));
+    }
+
+    [Test]
     public async Task RoleBindingGrantsSecretsInItsNamespaceOnly()
     {
         var cluster = await TestCluster.GetAsync();
