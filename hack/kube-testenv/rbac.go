@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -31,6 +32,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
@@ -42,7 +44,6 @@ import (
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	rbacv1listers "k8s.io/client-go/listers/rbac/v1"
 	"k8s.io/client-go/tools/cache"
 	rbacvalidation "k8s.io/component-helpers/auth/rbac/validation"
@@ -600,7 +601,12 @@ func (t *tokenFile) AuthenticateToken(ctx context.Context, token string) (*authe
 		return &authenticator.Response{User: it.user}, true, nil
 	}
 	if fi, err := os.Stat(t.path); t.path != "" && err == nil {
-		if st := fmt.Sprintf("%d/%d/%v", fi.ModTime().UnixNano(), fi.Size(), fi.Sys()); st != t.stamp {
+		// the inode changes when kube-testenv.sh token replaces the file
+		ino := uint64(0)
+		if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+			ino = sys.Ino
+		}
+		if st := fmt.Sprintf("%d/%d/%d", fi.ModTime().UnixNano(), fi.Size(), ino); st != t.stamp {
 			if a, err := tokenfile.NewCSV(t.path); err == nil {
 				t.auth, t.stamp = a, st
 			} else {
@@ -626,11 +632,10 @@ type reviewStorage struct {
 	create     func(ctx context.Context, obj runtime.Object) (runtime.Object, error)
 }
 
-func (s *reviewStorage) New() runtime.Object      { return s.newObj() }
-func (s *reviewStorage) Destroy()                 {}
-func (s *reviewStorage) NamespaceScoped() bool    { return s.namespaced }
-func (s *reviewStorage) GetSingularName() string  { return strings.ToLower(s.kind) }
-func (s *reviewStorage) Kind() string             { return s.kind }
+func (s *reviewStorage) New() runtime.Object     { return s.newObj() }
+func (s *reviewStorage) Destroy()                {}
+func (s *reviewStorage) NamespaceScoped() bool   { return s.namespaced }
+func (s *reviewStorage) GetSingularName() string { return strings.ToLower(s.kind) }
 func (s *reviewStorage) Create(ctx context.Context, obj runtime.Object, v rest.ValidateObjectFunc, _ *metav1.CreateOptions) (runtime.Object, error) {
 	if v != nil {
 		if err := v(ctx, obj); err != nil {
@@ -836,7 +841,9 @@ func bootstrapRBAC() ([]*rbacv1.ClusterRole, []*rbacv1.ClusterRoleBinding) {
 			rule("create", "authentication.k8s.io", "selfsubjectreviews")}},
 		{ObjectMeta: meta("system:public-info-viewer"), Rules: []rbacv1.PolicyRule{nonResource("get", "/healthz", "/livez", "/readyz", "/version", "/version/")}},
 	}
-	group := func(n string) rbacv1.Subject { return rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: n} }
+	group := func(n string) rbacv1.Subject {
+		return rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: n}
+	}
 	bind := func(name string, subjects ...rbacv1.Subject) *rbacv1.ClusterRoleBinding {
 		return &rbacv1.ClusterRoleBinding{ObjectMeta: meta(name), RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}, Subjects: subjects}
 	}
