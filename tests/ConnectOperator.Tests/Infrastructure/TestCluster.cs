@@ -11,6 +11,9 @@ namespace ConnectOperator.Tests.Infrastructure;
 /// 1. KUBEBUILDER_ASSETS (real kube-apiserver + etcd, as controller-runtime's envtest uses);
 /// 2. the project's own hack/kube-testenv (built from Debian packages on first use);
 /// 3. a clear error saying how to get either.
+/// kube-testenv.sh runs with this process's environment, so KUBE_TESTENV_CACHE (default ~/.cache/kube-testenv) selects
+/// its cache. Both enforce RBAC; <see cref="Client"/> and <see cref="KubeconfigPath"/> are system:masters, and
+/// <see cref="CreateIdentityAsync"/> gives an identity with only what RBAC grants it.
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
