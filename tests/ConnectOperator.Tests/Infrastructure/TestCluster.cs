@@ -11,6 +11,9 @@ namespace ConnectOperator.Tests.Infrastructure;
 /// 1. KUBEBUILDER_ASSETS (real kube-apiserver + etcd, as controller-runtime's envtest uses);
 /// 2. the project's own hack/kube-testenv (built from Debian packages on first use);
 /// 3. a clear error saying how to get either.
+/// kube-testenv.sh runs with this process's environment, so KUBE_TESTENV_CACHE (default ~/.cache/kube-testenv) selects
+/// its cache. Both enforce RBAC; <see cref="Client"/> and <see cref="KubeconfigPath"/> are system:masters, and
+/// <see cref="CreateIdentityAsync"/> gives an identity with only what RBAC grants it.
 /// </summary>
 public sealed class TestCluster : IAsyncDisposable
 {
@@ -19,17 +22,20 @@ public sealed class TestCluster : IAsyncDisposable
 
     private readonly List<Process> _processes = new();
     private readonly Func<Task>? _stop;
+    private readonly Func<string, string[], Task<TestIdentity>> _newIdentity;
 
     public string KubeconfigPath { get; }
     public string Mode { get; }
     public KubernetesClientConfiguration Config { get; }
     public IKubernetes Client { get; }
 
-    private TestCluster(string kubeconfigPath, string mode, Func<Task>? stop, IEnumerable<Process>? processes = null)
+    private TestCluster(string kubeconfigPath, string mode, Func<Task>? stop, Func<string, string[], Task<TestIdentity>> newIdentity,
+        IEnumerable<Process>? processes = null)
     {
         KubeconfigPath = kubeconfigPath;
         Mode = mode;
         _stop = stop;
+        _newIdentity = newIdentity;
         if (processes != null) _processes.AddRange(processes);
         Config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath);
         Client = new Kubernetes(Config);
@@ -89,10 +95,55 @@ public sealed class TestCluster : IAsyncDisposable
         {
             await RunAsync("bash", new[] { script, "stop" }, env, TimeSpan.FromMinutes(1));
             try { Directory.Delete(runDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }, async (user, groups) =>
+        {
+            // the server re-reads its token file on change, so the identity works from the next request on
+            var (rc, path) = await RunAsync("bash", new[] { script, "kubeconfig", user, string.Join(",", groups) }, env, TimeSpan.FromSeconds(30));
+            path = path.Trim();
+            if (rc != 0 || !File.Exists(path)) throw new InvalidOperationException($"kube-testenv kubeconfig {user} failed ({rc}):\n{path}");
+            var token = System.Text.RegularExpressions.Regex.Match(await File.ReadAllTextAsync(path), @"token: ""([0-9a-f]+)""").Groups[1].Value;
+            return new TestIdentity(user, IdentityGroups(user, groups), token, path);
         });
     }
 
-    /// <summary>Starts etcd and kube-apiserver the way controller-runtime's envtest does: token auth as system:masters, AlwaysAllow.</summary>
+    /// <summary>The groups a token for <paramref name="user"/> carries, as the API server sees them (service accounts get theirs).</summary>
+    private static string[] IdentityGroups(string user, string[] groups)
+    {
+        var all = new List<string>();
+        var sa = System.Text.RegularExpressions.Regex.Match(user, "^system:serviceaccount:([^:]+):[^:]+$");
+        if (sa.Success) all.AddRange(new[] { "system:serviceaccounts", "system:serviceaccounts:" + sa.Groups[1].Value });
+        all.AddRange(groups);
+        all.Add("system:authenticated");
+        return all.Distinct().ToArray();
+    }
+
+    /// <summary>
+    /// A new identity on this cluster: <paramref name="user"/> with <paramref name="groups"/> (plus
+    /// system:authenticated; a user named system:serviceaccount:NS:NAME also gets system:serviceaccounts and
+    /// system:serviceaccounts:NS, as a real service-account token). It has no rights beyond what RBAC grants it
+    /// (the bootstrap roles give every authenticated user discovery and self access reviews only). Use
+    /// <see cref="KubectlAsAsync"/>, <see cref="ClientFor"/>, or the returned kubeconfig with any client.
+    /// With kube-testenv it is a bearer token; with KUBEBUILDER_ASSETS the kubeconfig impersonates the identity
+    /// with the admin token (kubectl honours that, KubernetesClient does not).
+    /// </summary>
+    public Task<TestIdentity> CreateIdentityAsync(string user, params string[] groups) => _newIdentity(user, groups);
+
+    /// <summary>The identity of service account <paramref name="name"/> in <paramref name="ns"/> (the ServiceAccount object itself is not needed).</summary>
+    public Task<TestIdentity> CreateServiceAccountIdentityAsync(string ns, string name)
+        => _newIdentity($"system:serviceaccount:{ns}:{name}", Array.Empty<string>());
+
+    /// <summary>Shortcut: a kubeconfig file acting as <paramref name="user"/> with <paramref name="groups"/>.</summary>
+    public async Task<string> KubeconfigForAsync(string user, params string[] groups) => (await CreateIdentityAsync(user, groups)).KubeconfigPath;
+
+    /// <summary>Runs kubectl as <paramref name="identity"/>; returns exit code and combined output.</summary>
+    public Task<(int Code, string Output)> KubectlAsAsync(TestIdentity identity, params string[] args)
+        => RunAsync("kubectl", args, new Dictionary<string, string> { ["KUBECONFIG"] = identity.KubeconfigPath }, TimeSpan.FromMinutes(1));
+
+    /// <summary>A KubernetesClient acting as <paramref name="identity"/> (kube-testenv only: needs a real token).</summary>
+    public IKubernetes ClientFor(TestIdentity identity)
+        => new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(identity.KubeconfigPath));
+
+    /// <summary>Starts etcd and kube-apiserver the way controller-runtime's envtest does (token auth as system:masters), with RBAC like kube-testenv.</summary>
     private static async Task<TestCluster> StartEnvtestAsync(string assets)
     {
         var dir = Directory.CreateTempSubdirectory("connect-operator-envtest-").FullName;
@@ -113,7 +164,7 @@ public sealed class TestCluster : IAsyncDisposable
         {
             "--etcd-servers", $"http://127.0.0.1:{etcdPort}", "--secure-port", apiPort.ToString(), "--bind-address", "127.0.0.1",
             "--cert-dir", Path.Combine(dir, "certs"), "--token-auth-file", Path.Combine(dir, "tokens.csv"),
-            "--authorization-mode", "AlwaysAllow", "--service-account-issuer", "https://envtest.local",
+            "--authorization-mode", "RBAC", "--service-account-issuer", "https://envtest.local",
             "--service-account-key-file", saKey, "--service-account-signing-key-file", saKey,
             "--service-cluster-ip-range", "10.0.0.0/24", "--disable-admission-plugins", "ServiceAccount",
         }, Path.Combine(dir, "apiserver.log"));
@@ -131,6 +182,22 @@ public sealed class TestCluster : IAsyncDisposable
         {
             try { Directory.Delete(dir, true); } catch (IOException) { }
             return Task.CompletedTask;
+        }, async (user, groups) =>
+        {
+            // kube-apiserver reads --token-auth-file once, so identities are impersonated by the admin
+            var all = IdentityGroups(user, groups).Where(g => g != "system:authenticated").ToArray();
+            var path = Path.Combine(dir, $"kubeconfig-{Guid.NewGuid():N}");
+            var yaml = new System.Text.StringBuilder()
+                .AppendLine("apiVersion: v1").AppendLine("kind: Config")
+                .AppendLine("clusters:").AppendLine("- name: envtest")
+                .AppendLine($"  cluster: {{server: \"https://127.0.0.1:{apiPort}\", insecure-skip-tls-verify: true}}")
+                .AppendLine("users:").AppendLine("- name: admin").AppendLine("  user:")
+                .AppendLine($"    token: \"{token}\"").AppendLine($"    as: \"{user}\"");
+            if (all.Length > 0) yaml.AppendLine("    as-groups:").AppendJoin("", all.Select(g => $"    - \"{g}\"\n"));
+            yaml.AppendLine("contexts:").AppendLine("- name: envtest").AppendLine("  context: {cluster: envtest, user: admin, namespace: default}")
+                .AppendLine("current-context: envtest");
+            await File.WriteAllTextAsync(path, yaml.ToString());
+            return new TestIdentity(user, IdentityGroups(user, groups), token, path);
         }, new[] { api, etcd });
         var sw = Stopwatch.StartNew();
         while (true)
@@ -223,3 +290,6 @@ public sealed class TestCluster : IAsyncDisposable
         if (_stop != null) await _stop();
     }
 }
+
+/// <summary>An identity created by <see cref="TestCluster.CreateIdentityAsync"/>: its user name, every group it carries, its bearer token and a kubeconfig using it.</summary>
+public sealed record TestIdentity(string User, IReadOnlyList<string> Groups, string Token, string KubeconfigPath);

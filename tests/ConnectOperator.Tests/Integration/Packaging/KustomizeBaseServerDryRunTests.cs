@@ -5,8 +5,9 @@ namespace ConnectOperator.Tests.Integration.Packaging;
 
 /// <summary>
 /// The plain manifests of deploy/kustomize/base pass a server-side dry-run on a real API server, for every kind that
-/// server serves (the test API server has no apps/rbac/policy APIs; those kinds are listed in the output and skipped).
-/// This is what checks the ValidatingWebhookConfiguration, including its CEL matchConditions.
+/// server serves (kinds it does not serve are listed in the output and skipped; kube-testenv serves all of them).
+/// This is what checks the ValidatingWebhookConfiguration, including its CEL matchConditions, and the RBAC objects'
+/// validation (roleRef, subjects, rules).
 /// </summary>
 [NonParallelizable]
 public sealed class KustomizeBaseServerDryRunTests
@@ -34,6 +35,8 @@ public sealed class KustomizeBaseServerDryRunTests
         TestContext.Out.WriteLine("not served by this API server, skipped: " +
                                   string.Join(", ", docs.Select(KindOf).Where(k => !served.Contains(k)).Distinct()));
         Assert.That(checkable.Select(KindOf), Does.Contain("ValidatingWebhookConfiguration").And.Contain("Service").And.Contain("Namespace"));
+        if (cluster.Mode == "kube-testenv")
+            Assert.That(checkable.Select(KindOf), Does.Contain("Deployment").And.Contain("PodDisruptionBudget").And.Contain("ClusterRole").And.Contain("RoleBinding"));
 
         // The namespace must exist for namespaced objects to dry-run; create it for real (idempotent).
         var ns = checkable.Single(d => KindOf(d) == "Namespace");
