@@ -343,7 +343,7 @@ public class FaultMatrixTests
             Assert.That(m.Metadata.Finalizers, Does.Contain(ConnectApi.Finalizer), "finalizer kept");
             Assert.That(h.Remote(name), Is.Not.Null, "remote still there");
             Assert.That(m.Status!.Conditions.FirstOrDefault(c => c.Type == ConditionTypes.Reconciling)?.Message ?? "",
-                Does.Contain("deleting remote connector").And.Contain("retrying"));
+                Does.Contain("deleting connector").And.Contain("in Confluent Cloud failed: Confluent Cloud is failing (HTTP 503").And.Contain("retrying"));
         }
         var deletesDuringOutage = h.State.CountCalls("DELETE", null, 503);
         Assert.That(deletesDuringOutage, Is.GreaterThan(0));
