@@ -37,19 +37,33 @@ public sealed class ConfigRedactor
         return result;
     }
 
-    /// <summary>Replaces every verbatim occurrence of a sensitive value of <paramref name="config"/> in <paramref name="text"/>.</summary>
-    public string? Scrub(string? text, IEnumerable<KeyValuePair<string, string>>? config)
+    /// <summary>
+    /// Replaces every verbatim occurrence of a secret value of <paramref name="config"/> in <paramref name="text"/>: the
+    /// values of sensitive-named keys and of <paramref name="secretKeys"/>, however short.
+    /// </summary>
+    public string? Scrub(string? text, IEnumerable<KeyValuePair<string, string>>? config, IReadOnlyCollection<string>? secretKeys = null)
     {
         if (string.IsNullOrEmpty(text) || config == null) return text;
-        var secrets = config.Where(kv => IsSensitiveKey(kv.Key) && !string.IsNullOrEmpty(kv.Value) && !IsMasked(kv.Value))
-            .Select(kv => kv.Value).Distinct().OrderByDescending(v => v.Length);
-        foreach (var s in secrets) text = text.Replace(s, RedactedValue, StringComparison.Ordinal);
+        var secrets = config.Where(kv => (IsSensitiveKey(kv.Key) || (secretKeys?.Contains(kv.Key) ?? false)) && !string.IsNullOrEmpty(kv.Value) && !IsMasked(kv.Value))
+            .Select(kv => kv.Value);
+        return ScrubValues(text, secrets);
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> with every occurrence of each value replaced by <see cref="RedactedValue"/>, longest first
+    /// (so no part of a longer value is left behind), whatever its length: a short secret is still a secret.
+    /// </summary>
+    public static string? ScrubValues(string? text, IEnumerable<string?> values)
+    {
+        if (string.IsNullOrEmpty(text)) return text;
+        foreach (var v in values.Where(v => !string.IsNullOrEmpty(v) && !IsMasked(v)).Distinct(StringComparer.Ordinal).OrderByDescending(v => v!.Length))
+            text = text.Replace(v!, RedactedValue, StringComparison.Ordinal);
         return text;
     }
 
-    /// <summary>True for values the API masks on read (<c>****************</c>: all asterisks).</summary>
     /// <summary>How Confluent returns a PASSWORD-type value (recorded: 16 asterisks).</summary>
     public const string Masked = "****************";
 
+    /// <summary>True for values the API masks on read (<c>****************</c>: all asterisks).</summary>
     public static bool IsMasked(string? value) => !string.IsNullOrEmpty(value) && value.All(c => c == '*');
 }

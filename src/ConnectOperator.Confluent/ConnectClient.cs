@@ -77,12 +77,13 @@ public sealed class ConnectClient : IConnectClient
 
     private static Call ExpandedList(ClusterRef cluster, bool streamed = false) => new(HttpMethod.Get, ExpandedListRoute, cluster, ExpandedListRoute) { Streamed = streamed };
 
-    public async Task<ConnectorInfo?> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default)
+    public async Task<ConnectorInfo?> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default,
+        IReadOnlyCollection<string>? secretKeys = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         // Key names only: a value can be a secret whatever its key is called, and however short it is.
-        _logger.LogInformation("Creating connector {Connector} on {Cluster} with config keys {ConfigKeys}", name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));
-        var call = new Call(HttpMethod.Post, "connectors", cluster, "connectors") { Idempotent = false, Body = JsonSerializer.SerializeToUtf8Bytes(new CreateBody(name, config), ConnectJsonContext.Default.CreateBody), Config = config };
+        _logger.LogInformation("Creating connector {Connector} on {Cluster} with config fields {Fields}", name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));
+        var call = new Call(HttpMethod.Post, "connectors", cluster, "connectors") { Idempotent = false, Body = JsonSerializer.SerializeToUtf8Bytes(new CreateBody(name, config), ConnectJsonContext.Default.CreateBody), Config = config, SecretKeys = secretKeys };
         return await SendAsync<ConnectorInfo>(call, ct);
     }
 
@@ -92,11 +93,12 @@ public sealed class ConnectClient : IConnectClient
     public async Task<IReadOnlyDictionary<string, string>?> GetConfigAsync(ClusterRef cluster, string name, CancellationToken ct = default)
         => await SendAsync<Dictionary<string, string>>(new Call(HttpMethod.Get, "connectors/{name}/config", cluster, $"connectors/{Esc(name)}/config") { NotFoundIsNull = true, Connector = name }, ct);
 
-    public async Task<ConnectorInfo?> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default)
+    public async Task<ConnectorInfo?> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default,
+        IReadOnlyCollection<string>? secretKeys = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        _logger.LogInformation("Putting config of connector {Connector} on {Cluster} with config keys {ConfigKeys}", name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));
-        var call = new Call(HttpMethod.Put, "connectors/{name}/config", cluster, $"connectors/{Esc(name)}/config") { Body = ConfigBody(config), Config = config, Connector = name };
+        _logger.LogInformation("Putting config of connector {Connector} on {Cluster} with config fields {Fields}", name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));
+        var call = new Call(HttpMethod.Put, "connectors/{name}/config", cluster, $"connectors/{Esc(name)}/config") { Body = ConfigBody(config), Config = config, Connector = name, SecretKeys = secretKeys };
         return await SendAsync<ConnectorInfo>(call, ct);
     }
 
@@ -157,6 +159,8 @@ public sealed class ConnectClient : IConnectClient
         public byte[]? Body { get; init; }
         /// <summary>The config the caller passed, used to scrub vendor messages.</summary>
         public IReadOnlyDictionary<string, string>? Config { get; init; }
+        /// <summary>Keys of <see cref="Config"/> whose values are secret whatever their names say (spec.secretConfig).</summary>
+        public IReadOnlyCollection<string>? SecretKeys { get; init; }
         public string? Connector { get; init; }
         public bool NotFoundIsNull { get; init; }
         public bool NoContent { get; init; }
@@ -283,7 +287,7 @@ public sealed class ConnectClient : IConnectClient
             text = "";
         }
         var (message, code, bodyRequestId) = ParseErrorBody(text);
-        message = Redactor.Scrub(message, call.Config);
+        message = Redactor.Scrub(message, call.Config, call.SecretKeys);
         if (message is { Length: > MaxVendorMessageChars }) message = message[..MaxVendorMessageChars] + "…";
         var retryAfter = response.StatusCode == HttpStatusCode.TooManyRequests ? ConnectClientFactory.RetryAfterOf(response) : null;
         var ex = ConfluentApiException.Create(response.StatusCode, call.Operation, message, code, RequestIdOf(response, bodyRequestId), retryAfter);

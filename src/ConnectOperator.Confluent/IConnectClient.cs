@@ -36,7 +36,9 @@ public interface IConnectClient
     /// <c>POST …/connectors</c>. Not retried on 5xx/timeout (may have succeeded). Duplicate name → <see cref="ConfluentConflictException"/>.
     /// Null when Confluent answered 2xx with an empty body.
     /// </summary>
-    Task<ConnectorInfo?> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default);
+    /// <param name="secretKeys">Keys whose values are secret whatever their names say: scrubbed, however short, from any vendor message.</param>
+    Task<ConnectorInfo?> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default,
+        IReadOnlyCollection<string>? secretKeys = null);
 
     /// <summary><c>GET …/connectors/{name}</c>; null when the connector does not exist.</summary>
     Task<ConnectorInfo?> GetConnectorAsync(ClusterRef cluster, string name, CancellationToken ct = default);
@@ -45,7 +47,8 @@ public interface IConnectClient
     Task<IReadOnlyDictionary<string, string>?> GetConfigAsync(ClusterRef cluster, string name, CancellationToken ct = default);
 
     /// <summary><c>PUT …/connectors/{name}/config</c>: create or update, idempotent; the preferred write path. Null on an empty 2xx body.</summary>
-    Task<ConnectorInfo?> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default);
+    Task<ConnectorInfo?> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default,
+        IReadOnlyCollection<string>? secretKeys = null);
 
     /// <summary><c>GET …/connectors/{name}/status</c>; null when the connector does not exist.</summary>
     Task<ConnectorStatus?> GetStatusAsync(ClusterRef cluster, string name, CancellationToken ct = default);

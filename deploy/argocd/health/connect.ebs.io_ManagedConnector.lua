@@ -64,6 +64,15 @@ if status.connectorState == "FAILED" then
   return hs
 end
 
+-- The Department is suspended: the operator changes nothing, so "Progressing" would last as long as the suspension.
+-- Failures observed meanwhile are still Degraded (above); everything else is Suspended.
+local suspended = findCondition(status.conditions, "Suspended")
+if suspended ~= nil and suspended.status == "True" then
+  hs.status = "Suspended"
+  hs.message = messageOf(suspended, "The connector's Department is suspended")
+  return hs
+end
+
 if reconciling ~= nil and reconciling.status == "True" then
   hs.status = "Progressing"
   hs.message = messageOf(reconciling, "Reconciling")

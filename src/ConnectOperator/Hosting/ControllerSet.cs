@@ -111,20 +111,23 @@ public sealed class ControllerSet
     private static IEnumerable<ReconcileRequest> ConnectorsOf(TenantDirectory tenants, V1Alpha1Department d)
         => d.Spec.Namespaces.SelectMany(ns => tenants.Connectors.Store.ListByNamespace(ns)).Select(ReconcileRequest.For);
 
-    /// <summary>One poll per cluster and credential that some non-suspended Department uses.</summary>
+    /// <summary>
+    /// One poll per cluster and credential that some Department uses. Suspended ones too: suspension stops changes, not
+    /// observation, so status and metrics stay true while it lasts.
+    /// </summary>
     private static IReadOnlyCollection<PollTarget> PollTargets(TenantDirectory tenants, CredentialsResolver credentials)
         => tenants.Departments.Store.List()
-            .Where(d => !d.Spec.Suspend && d.Metadata.DeletionTimestamp == null)
+            .Where(d => d.Metadata.DeletionTimestamp == null)
             .Select(d => (d, credentials.Resolve(d).Credentials))
             .Where(x => x.Credentials != null)
             .Select(x => new PollTarget(new ClusterRef(x.d.Spec.Confluent.EnvironmentId, x.d.Spec.Confluent.KafkaClusterId), x.Credentials!))
             .DistinctBy(t => t.Id)
             .ToList();
 
-    /// <summary>Connectors that have a Confluent id, grouped by the API key of their (non-suspended) Department.</summary>
+    /// <summary>Connectors that have a Confluent id, grouped by the API key of their Department (suspended ones are still observed).</summary>
     private static IReadOnlyCollection<ThroughputTarget> ThroughputTargets(TenantDirectory tenants, CredentialsResolver credentials)
         => tenants.Departments.Store.List()
-            .Where(d => !d.Spec.Suspend && d.Metadata.DeletionTimestamp == null)
+            .Where(d => d.Metadata.DeletionTimestamp == null)
             .Select(d => (Department: d, credentials.Resolve(d).Credentials))
             .Where(x => x.Credentials != null)
             .SelectMany(x => tenants.ConnectorsOf(x.Department).Select(c => (Credentials: x.Credentials!, Id: c.Status?.ConnectorId)))

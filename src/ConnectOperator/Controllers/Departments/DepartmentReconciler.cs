@@ -62,7 +62,8 @@ public sealed class DepartmentReconciler(TenantDirectory tenants, CredentialsRes
         if (creds is null) return Health.Stalled("CredentialsNotFound", error!);
 
         var cluster = new ClusterRef(department.Spec.Confluent.EnvironmentId, department.Spec.Confluent.KafkaClusterId);
-        var fingerprint = $"{cluster}/{creds.ApiKey}/{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(creds.ApiSecret)))[..16]}";
+        // The suspension is part of the verdict: a cached "CredentialsVerified" must not outlive a change of spec.suspend.
+        var fingerprint = $"{department.Spec.Suspend}/{cluster}/{creds.ApiKey}/{Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(creds.ApiSecret)))[..16]}";
         if (_verified.TryGetValue(name, out var v) && v.Fingerprint == fingerprint && DateTimeOffset.UtcNow - v.At < _reverifyAfter)
             return v.Verdict;
 

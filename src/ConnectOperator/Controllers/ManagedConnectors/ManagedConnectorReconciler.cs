@@ -86,6 +86,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         if (mc is null)
         {
             _written.TryRemove(request.ToString(), out _);
+            _secretValues.TryRemove(request.ToString(), out _);
             return ReconcileResult.Done;   // gone; the finalizer pass already ran
         }
         if (IsBehindOurWrite(mc, request.ToString())) return ReconcileResult.After(CacheLagRetry);
@@ -99,9 +100,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             return await StallAsync(mc, null, noDepartment!.Reason, noDepartment.Message, ct);
         using var deptScope = _log.BeginScope(new Dictionary<string, object?> { ["department"] = department.Metadata.Name });
 
-        if (department.Spec.Suspend)
-            return await WriteStatusAsync(mc, department.Metadata.Name, s => { }, Health.Reconciling("DepartmentSuspended",
-                $"Department {department.Metadata.Name} is suspended (spec.suspend); nothing is changed in Confluent until the platform team resumes it"), ct);
+        if (department.Spec.Suspend) return await ObserveSuspendedAsync(mc, department, ct);
 
         var violations = PolicyEvaluator.Evaluate(TenantDirectory.ToPolicy(department), TenantDirectory.ToCandidate(mc));
         if (violations.Count > 0)
@@ -149,7 +148,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         catch (ConfluentApiException e) when (e.IsBadRequest)
         {
             return await StallAsync(mc, department.Metadata.Name, "InvalidConfig",
-                $"Confluent Cloud rejected the connector config: {e.VendorMessage ?? e.Message}; fix spec.config or spec.secretConfig", ct);
+                ScrubKnown(mc, $"Confluent Cloud rejected the connector config: {e.VendorMessage ?? e.Message}; fix spec.config or spec.secretConfig", credentials), ct);
         }
         catch (ConfluentApiException e) when (e.IsUnauthorized || e.IsForbidden)
         {
@@ -158,16 +157,17 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         }
         catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException)
         {
-            _log.LogWarning("Confluent call failed for {Connector}: {Error}", config.RemoteName, e.Message);
-            return await UnavailableAsync(mc, department.Metadata.Name, e, ct);
+            _log.LogWarning("Confluent call failed for {Connector}: {Error}", config.RemoteName, ScrubKnown(mc, e.Message, credentials));
+            return await UnavailableAsync(mc, department.Metadata.Name, e, ct, text => ScrubKnown(mc, text, credentials));
         }
     }
 
     /// <summary>Transient: say so in status and retry with per-item backoff (or after Retry-After).</summary>
-    private async Task<ReconcileResult> UnavailableAsync(V1Alpha1ManagedConnector mc, string department, Exception e, CancellationToken ct)
+    private async Task<ReconcileResult> UnavailableAsync(V1Alpha1ManagedConnector mc, string department, Exception e, CancellationToken ct, Func<string, string>? scrub = null)
     {
         var delay = FailureText.RetryDelay(e, _clients.Options);
-        await WriteStatusAsync(mc, department, _ => { }, Health.Reconciling("ConfluentUnavailable", FailureText.Describe(e, delay)), ct);
+        var text = FailureText.Describe(e, delay);
+        await WriteStatusAsync(mc, department, _ => { }, Health.Reconciling("ConfluentUnavailable", scrub is null ? text : scrub(text)), ct);
         return delay is { } after ? ReconcileResult.After(after) : ReconcileResult.RequeueRateLimited();
     }
 
@@ -229,7 +229,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 // connector that appeared since. 409 means someone else's connector holds the name.
                 try
                 {
-                    await client.CreateConnectorAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
+                    await client.CreateConnectorAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct, config.SecretKeys);
                 }
                 catch (ConfluentConflictException) when (!adopt)
                 {
@@ -241,14 +241,14 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 catch (ConfluentConflictException)
                 {
                     // Appeared since the last poll, and the user asked to adopt it.
-                    await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
+                    await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct, config.SecretKeys);
                     adopted = true;
                 }
             }
             else
             {
                 // Ours (intent recorded): an earlier pass may have created it already, so use the idempotent PUT.
-                await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
+                await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct, config.SecretKeys);
             }
             _poller.RecordWrite(target, name, config.AsReadBack(), ConnectorStates.Provisioning);
             if (deletedOutside)
@@ -273,7 +273,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             var specChanged = status.ConfigHash != config.Hash;
             if (drift.HasDrift || specChanged)
             {
-                await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct);
+                await client.PutConfigAsync(target.Cluster, name, await RequestConfigAsync(mc, config, ct), ct, config.SecretKeys);
                 _poller.RecordWrite(target, name, config.AsReadBack());
                 wrote = true;
                 if (!specChanged)
@@ -315,10 +315,13 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         // Health, from the snapshot as amended by our own config writes (never by a guessed pause or resume).
         remote = (await _poller.GetAsync(target, ct)).Connectors.GetValueOrDefault(name);
         var remoteState = remote?.Status?.Connector.State;
-        var tasks = (remote?.Status?.Tasks ?? new List<Confluent.TaskStatus>())
-            .Select(t => new V1Alpha1TaskStatus { Id = t.Id, State = t.State, Message = Truncate(string.IsNullOrEmpty(t.Msg) ? null : t.Msg, V1Alpha1ManagedConnectorStatus.MaxTaskMessageLength) })
-            .OrderBy(t => t.Id).ToList();
         var trace = FailureCause.Of(remote?.Status);
+        var fromConfluent = trace != null || remote?.Status?.Tasks?.Any(t => !string.IsNullOrEmpty(t.Msg)) == true;
+        var scrub = fromConfluent ? await ScrubberAsync(mc, config, target.Credentials, ct) : (s => s);
+        trace = scrub(trace);
+        var tasks = (remote?.Status?.Tasks ?? new List<Confluent.TaskStatus>())
+            .Select(t => new V1Alpha1TaskStatus { Id = t.Id, State = t.State, Message = Truncate(scrub(string.IsNullOrEmpty(t.Msg) ? null : t.Msg), V1Alpha1ManagedConnectorStatus.MaxTaskMessageLength) })
+            .OrderBy(t => t.Id).ToList();
         var failed = remoteState is ConnectorStates.Failed or ConnectorStates.Degraded || tasks.Any(t => FailedTaskStates.Contains(t.State));
         lifecycle = PauseResume.Settle(mc.Spec.State, remoteState, lifecycle);
         if (recreatedAt != null && remoteState is ConnectorStates.Running or ConnectorStates.Paused) recreatedAt = null;
@@ -405,6 +408,52 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         return requeueAfter is { } after && after > TimeSpan.Zero ? ReconcileResult.After(after) : result;
     }
 
+    /// <summary>
+    /// While the Department is suspended: observe only. The poll goes on, so status (and the metrics made from it) keeps
+    /// Confluent's truth; no call that changes anything is made. A Suspended condition says why, and Argo CD shows
+    /// Suspended instead of a Progressing that would last as long as the suspension.
+    /// </summary>
+    private async Task<ReconcileResult> ObserveSuspendedAsync(V1Alpha1ManagedConnector mc, V1Alpha1Department department, CancellationToken ct)
+    {
+        var (credentials, _) = _credentials.Resolve(department);
+        var name = mc.Status?.ConnectorName;
+        ConnectorExpansion? remote = null;
+        var observed = false;
+        if (credentials != null && name != null)
+        {
+            var target = new PollTarget(new ClusterRef(department.Spec.Confluent.EnvironmentId, department.Spec.Confluent.KafkaClusterId), credentials);
+            try
+            {
+                remote = (await _poller.GetAsync(target, ct)).Connectors.GetValueOrDefault(name);
+                observed = true;
+            }
+            catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException) { /* keep the last observation */ }
+        }
+        if (!observed || name is null)
+        {
+            var waiting = name is null
+                ? $"not created: Department {department.Metadata.Name} is suspended (spec.suspend); it is created when the platform team resumes it"
+                : $"Department {department.Metadata.Name} is suspended (spec.suspend); Confluent Cloud could not be read, so the last observed state is shown";
+            return await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("DepartmentSuspended", waiting), ct, suspendedBy: department.Metadata.Name);
+        }
+        var trace = remote is null ? null : ConfigRedactor.ScrubValues(FailureCause.Of(remote.Status), [credentials!.ApiSecret]);
+        var tasks = (remote?.Status?.Tasks ?? new List<Confluent.TaskStatus>())
+            .Select(t => new V1Alpha1TaskStatus { Id = t.Id, State = t.State, Message = Truncate(ScrubKnown(mc, string.IsNullOrEmpty(t.Msg) ? "" : t.Msg, credentials) is { Length: > 0 } m ? m : null, V1Alpha1ManagedConnectorStatus.MaxTaskMessageLength) })
+            .OrderBy(t => t.Id).ToList();
+        trace = trace is null ? null : ScrubKnown(mc, trace, credentials);
+        var state = remote?.Status?.Connector.State;
+        var health = remote is null
+            ? Health.Reconciling("DepartmentSuspended", $"the connector {name} is not in Confluent Cloud; Department {department.Metadata.Name} is suspended (spec.suspend), so it is not re-created until the platform team resumes it")
+            : ConnectorHealth.Evaluate(mc.Spec.State, state, tasks, autoRestartAvailable: false, trace);
+        return await WriteStatusAsync(mc, department.Metadata.Name, s =>
+        {
+            s.ConnectorState = state;
+            s.Tasks = tasks;
+            s.Trace = Truncate(trace, V1Alpha1ManagedConnectorStatus.MaxTraceLength);
+            if (remote?.Id?.Id is { } id) s.ConnectorId = id;
+        }, health, ct, suspendedBy: department.Metadata.Name);
+    }
+
     /// <summary>Condition type recording the outcome of the last restart (on request or automatic).</summary>
     public const string RestartConditionType = "Restarted";
 
@@ -449,6 +498,17 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             if (credentials is null)
                 return await StallAsync(mc, department.Metadata.Name, "CredentialsNotFound", $"cannot delete remote connector {name}: {error}", ct);
             var target = new PollTarget(new ClusterRef(department.Spec.Confluent.EnvironmentId, department.Spec.Confluent.KafkaClusterId), credentials);
+            if (department.Spec.Suspend)
+            {
+                // Suspended means nothing changes in Confluent, deletes included: the delete waits, and says so. The
+                // Department's change (resume) requeues its connectors.
+                var waiting = $"deleting connector {name} waits: Department {department.Metadata.Name} is suspended (spec.suspend), so nothing is changed in Confluent Cloud; " +
+                              "the delete happens when the platform team resumes it";
+                if (ConditionSet.Find(mc.Status?.Conditions, ConditionTypes.Reconciling)?.Message != waiting)
+                    await _events.NormalAsync(mc, "DeleteWaiting", waiting, ct);
+                await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("DeleteWaitsForSuspension", waiting), ct, suspendedBy: department.Metadata.Name);
+                return ReconcileResult.Done;
+            }
             try
             {
                 // A 404 means it is already gone (an earlier attempt succeeded, or someone deleted it): that is success.
@@ -458,7 +518,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             {
                 // Keep the finalizer and retry: releasing it now would orphan a running connector.
                 var delay = FailureText.RetryDelay(e, _clients.Options);
-                var text = $"deleting connector {name} in Confluent Cloud failed: {FailureText.Describe(e, delay)}";
+                var text = ScrubKnown(mc, $"deleting connector {name} in Confluent Cloud failed: {FailureText.Describe(e, delay)}", credentials);
                 var before = ConditionSet.Find(mc.Status?.Conditions, ConditionTypes.Reconciling);
                 if (before?.Message != text) await _events.WarningAsync(mc, "DeleteFailed", text, ct);
                 await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("Deleting", text), ct);
@@ -507,7 +567,37 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             if (secret is null) throw new SecretUnavailableException(SecretMissing(mc, entry));
             values[entry.Key] = CredentialsResolver.Value(secret, entry.SecretKeyRef.Key) ?? throw new SecretUnavailableException(KeyMissing(mc, entry));
         }
+        _secretValues[$"{mc.Metadata.NamespaceProperty}/{mc.Metadata.Name}"] = (config.Hash, values.Values.ToArray());
         return config.WithSecretValues(values);
+    }
+
+    /// <summary>
+    /// The secret values of each connector (its spec.secretConfig values, by config hash), kept only to remove them from
+    /// text Confluent sends back (traces, task messages, error messages that echo the config) before that text reaches
+    /// status, an Event or a log line. By value, not by key name: a secret under a plain name, or a three-character
+    /// one, is still a secret.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Hash, string[] Values)> _secretValues = new();
+
+    /// <summary>Removes the connector's secret values and the Department's API secret from text that came from Confluent.</summary>
+    private async Task<Func<string?, string?>> ScrubberAsync(V1Alpha1ManagedConnector mc, EffectiveConfig config, ConnectCredentials credentials, CancellationToken ct)
+    {
+        var key = $"{mc.Metadata.NamespaceProperty}/{mc.Metadata.Name}";
+        if (config.SecretKeys.Count > 0 && (!_secretValues.TryGetValue(key, out var known) || known.Hash != config.Hash))
+        {
+            // Read now (a failure after an operator restart, before any write): the values are needed to scrub.
+            try { await RequestConfigAsync(mc, config, ct); }
+            catch (SecretUnavailableException) { /* nothing readable, nothing to scrub beyond what is known */ }
+        }
+        var values = _secretValues.TryGetValue(key, out var v) ? v.Values : [];
+        return text => ConfigRedactor.ScrubValues(text, values.Append(credentials.ApiSecret));
+    }
+
+    /// <summary>The same, with only what is already known (no reads): for error paths.</summary>
+    private string ScrubKnown(V1Alpha1ManagedConnector mc, string text, ConnectCredentials? credentials)
+    {
+        var values = _secretValues.TryGetValue($"{mc.Metadata.NamespaceProperty}/{mc.Metadata.Name}", out var v) ? v.Values : [];
+        return ConfigRedactor.ScrubValues(text, credentials is null ? values : values.Append(credentials.ApiSecret))!;
     }
 
     private static string SecretMissing(V1Alpha1ManagedConnector mc, V1Alpha1SecretConfigEntry entry)
@@ -537,7 +627,11 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         return ReconcileResult.Done;
     }
 
-    private async Task<ReconcileResult> WriteStatusAsync(V1Alpha1ManagedConnector mc, string? department, Action<V1Alpha1ManagedConnectorStatus> mutate, Health health, CancellationToken ct)
+    /// <summary>Condition type saying the connector's Department is suspended (present only while it is).</summary>
+    public const string SuspendedConditionType = "Suspended";
+
+    private async Task<ReconcileResult> WriteStatusAsync(V1Alpha1ManagedConnector mc, string? department, Action<V1Alpha1ManagedConnectorStatus> mutate, Health health, CancellationToken ct,
+        string? suspendedBy = null)
     {
         var result = await _status.UpdateStatusAsync(Kind, mc, o =>
         {
@@ -546,6 +640,12 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             mutate(o.Status);
             var now = _time.GetUtcNow().UtcDateTime;
             ConditionSet.Apply(o.Status.Conditions, health, o.Metadata.Generation, now);
+            if (suspendedBy != null)
+                ConditionSet.Set(o.Status.Conditions, SuspendedConditionType, true, "DepartmentSuspended",
+                    $"Department {suspendedBy} is suspended (spec.suspend): the operator changes nothing in Confluent Cloud for this connector (deletes wait too); its health is still observed",
+                    o.Metadata.Generation, now);
+            else if (o.Status.Conditions.FirstOrDefault(c => c.Type == SuspendedConditionType) is { } stale)
+                o.Status.Conditions.Remove(stale);
             o.Status.ObservedGeneration = o.Metadata.Generation;
         }, ct);
         if (result.Written) RememberWrite(result.Object);
