@@ -130,6 +130,62 @@ public class HandbookCommandsTests
         try { Directory.Delete(_bin, true); } catch (IOException) { }
     }
 
+    /// <summary>
+    /// Chapter 1's walk-through, run as Alice (user alice, group finance-devs, a bearer token of her own) under only the
+    /// chart's department-editor role bound in finance and the per-department reader role, as chapter 1 binds them: the
+    /// first steps succeed, the three "cannot" lines are Forbidden.
+    /// </summary>
+    [Test]
+    public async Task The_department_member_walkthrough_runs_as_a_department_editor()
+    {
+        async Task Admin(params string[] args)
+        {
+            var (code, output) = await _kube.KubectlAsync(args);
+            Assert.That(code, Is.EqualTo(0), "kubectl " + string.Join(' ', args) + "\n" + output);
+        }
+        // The chart's user roles (deploy/kustomize/base is checked against the rendered chart) and chapter 1's bindings.
+        await Admin("apply", "-f", Repo("deploy/kustomize/base/user-roles.yaml"));
+        await _kube.KubectlAsync(new[] { "delete", "rolebinding", "walk-finance-editors", "-n", "finance", "--ignore-not-found" });
+        await _kube.KubectlAsync(new[] { "delete", "clusterrole,clusterrolebinding", "connect-dept-finance-reader", "--ignore-not-found" });
+        await Admin("-n", "finance", "create", "rolebinding", "walk-finance-editors", "--clusterrole=connect-operator-department-editor", "--group=finance-devs");
+        await Admin("create", "clusterrole", "connect-dept-finance-reader", "--verb=get",
+            "--resource=departments.connect.ebs.io,connectorquotas.connect.ebs.io", "--resource-name=finance");
+        await Admin("create", "clusterrolebinding", "connect-dept-finance-reader", "--clusterrole=connect-dept-finance-reader", "--group=finance-devs", "--group=finance-support");
+        var alice = await _kube.CreateIdentityAsync("alice", "finance-devs");
+        var env = new Dictionary<string, string>
+        {
+            ["KUBECONFIG"] = alice.KubeconfigPath,
+            ["PATH"] = _bin + ":" + Environment.GetEnvironmentVariable("PATH"),
+            ["CONFLUENT_LOGS_TOKEN"] = "",
+        };
+        try
+        {
+            var block = DocBlocks.Parse(Repo("docs/handbook/01-roles.md")).Single(b => b.Code.Contains("# 1. My connectors", StringComparison.Ordinal)).Code;
+            var cannot = false;
+            var ran = 0;
+            var failures = new List<string>();
+            foreach (var raw in block.Split('\n'))
+            {
+                if (raw.StartsWith("# What I cannot do", StringComparison.Ordinal)) { cannot = true; continue; }
+                var line = raw.Split(" #", 2)[0].Trim();
+                if (line.Length == 0 || line.StartsWith('#')) continue;
+                var (code, output) = await TestCluster.RunAsync("bash", new[] { "-c", line }, env, TimeSpan.FromMinutes(1));
+                ran++;
+                TestContext.Progress.WriteLine($"as alice: {line} -> exit {code}");
+                if (!cannot && code != 0) failures.Add($"{line}: exit {code}\n{output}");
+                if (cannot && (code == 0 || !output.Contains("Forbidden", StringComparison.OrdinalIgnoreCase) && !output.Contains("forbidden", StringComparison.Ordinal)))
+                    failures.Add($"{line}: expected Forbidden, got exit {code}\n{output}");
+            }
+            Assert.That(ran, Is.GreaterThanOrEqualTo(8));
+            Assert.That(failures, Is.Empty, string.Join("\n\n", failures));
+        }
+        finally
+        {
+            await _kube.KubectlAsync(new[] { "delete", "rolebinding", "walk-finance-editors", "-n", "finance", "--ignore-not-found" });
+            await _kube.KubectlAsync(new[] { "delete", "clusterrole,clusterrolebinding", "connect-dept-finance-reader", "--ignore-not-found" });
+        }
+    }
+
     [Test]
     public void Docs_mark_the_commands_that_run_against_the_demo()
     {
