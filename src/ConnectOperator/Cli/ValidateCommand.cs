@@ -20,7 +20,7 @@ public static class ValidateCommand
         "  3. department policy (connector classes, topic prefixes, allowed hosts) and ConnectorQuota, with the same code as\n" +
         "     the admission webhook, using the Departments/ConnectorQuotas from --departments/--quotas and any found among -f.\n" +
         "     The namespace comes from metadata.namespace (required). Quota counts the ManagedConnectors given with -f as the\n" +
-        "     department's WHOLE set (a department repository holds all its connectors); with no creation times offline,\n" +
+        "     department's WHOLE set (the connect-config repository holds all its connectors under departments/<d>/); with no creation times offline,\n" +
         "     connectors beyond a limit are the last ones by namespace/name.\n" +
         "Exit codes: 0 valid, 1 findings (including unreadable YAML), 2 usage error.";
 
