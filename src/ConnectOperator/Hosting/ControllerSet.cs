@@ -49,7 +49,12 @@ public sealed class ControllerSet
             logs.CreateLogger<ManagedConnectorReconciler>());
         Connectors = new Controller<V1Alpha1ManagedConnector>("managedconnector", connectors, Metered(metrics, "ManagedConnector", mcReconciler),
             // Round-robin across departments, so one department's burst of thousands of connectors does not hold up the others.
-            new ControllerOptions { Workers = options.Workers, FairnessKey = r => tenants.FairnessKeyOf(r.Namespace ?? "") }, logs.CreateLogger("controller.managedconnector"));
+            new ControllerOptions
+            {
+                Workers = options.Workers, FairnessKey = r => tenants.FairnessKeyOf(r.Namespace ?? ""),
+                // Its own status writes do not start another pass (no echo passes).
+                UpdateFilter = Predicates.SpecOrMetadataChanged,
+            }, logs.CreateLogger("controller.managedconnector"));
         Departments = new Controller<V1Alpha1Department>("department", tenants.Departments,
             Metered(metrics, "Department", new DepartmentReconciler(tenants, credentials, clients, status, events, logs.CreateLogger<DepartmentReconciler>())),
             new ControllerOptions { Workers = 1 }, logs.CreateLogger("controller.department"));

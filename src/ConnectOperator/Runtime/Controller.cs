@@ -56,6 +56,12 @@ public sealed class ControllerOptions
     public Func<ReconcileRequest, string>? FairnessKey { get; set; } = ByNamespace;
 
     public static string ByNamespace(ReconcileRequest request) => request.Namespace ?? string.Empty;
+
+    /// <summary>
+    /// Which updates of the primary kind start a pass (controller-runtime's update predicates); null = every update.
+    /// Resyncs (the same object delivered again) always pass.
+    /// </summary>
+    public Func<k8s.IKubernetesObject<k8s.Models.V1ObjectMeta>, k8s.IKubernetesObject<k8s.Models.V1ObjectMeta>, bool>? UpdateFilter { get; set; }
 }
 
 /// <summary>Non-generic view for hosts.</summary>
@@ -94,7 +100,10 @@ public sealed class Controller<T> : IController where T : class, IKubernetesObje
         _informers.Add(informer);
         informer.AddEventHandler(
             onAdd: o => Enqueue(ReconcileRequest.For(o)),
-            onUpdate: (_, n) => Enqueue(ReconcileRequest.For(n)),
+            onUpdate: (o, n) =>
+            {
+                if (_opts.UpdateFilter is null || ReferenceEquals(o, n) || _opts.UpdateFilter(o, n)) Enqueue(ReconcileRequest.For(n));
+            },
             onDelete: o => Enqueue(ReconcileRequest.For(o)));
     }
 
