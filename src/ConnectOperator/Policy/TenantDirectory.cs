@@ -57,7 +57,8 @@ public sealed class TenantDirectory
         => department.Spec.Namespaces.SelectMany(ns => _connectors.Store.ListByNamespace(ns)).Where(c => c.Metadata.DeletionTimestamp == null).ToList();
 
     public static DepartmentPolicy ToPolicy(V1Alpha1Department d) => new(d.Metadata.Name, d.Spec.Namespaces.ToList(),
-        d.Spec.Policy.AllowedConnectorClasses.ToList(), d.Spec.Policy.TopicPrefixes.ToList(), d.Spec.Policy.AllowedHosts.ToList());
+        (d.Spec.Policy?.AllowedConnectorClasses ?? []).ToList(), (d.Spec.Policy?.TopicPrefixes ?? []).ToList(), (d.Spec.Policy?.AllowedHosts ?? []).ToList(),
+        (d.Spec.Policy?.AllowedTransforms ?? []).ToList(), d.Spec.Policy?.AllowUnvettedConnectorClasses ?? false, d.Spec.ConnectorNamePrefix);
 
     /// <summary>
     /// The decision input for one connector. The config is the object's own dictionary, not a copy: admission builds a

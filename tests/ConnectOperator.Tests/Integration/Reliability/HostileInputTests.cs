@@ -102,7 +102,7 @@ public class HostileInputTests
                         EnvironmentId = OperatorHarness.Environment, KafkaClusterId = OperatorHarness.Cluster, ServiceAccountId = "sa-emu2",
                         CredentialsSecretRef = new V1Alpha1CredentialsSecretRef { Name = "confluent-credentials" },
                     },
-                    Policy = new V1Alpha1DepartmentPolicy { TopicPrefixes = new List<string> { "app." } },
+                    Policy = new V1Alpha1DepartmentPolicy { AllowedConnectorClasses = new List<string> { "DatagenSource" }, TopicPrefixes = new List<string> { "app." } },
                 },
             });
             var bNames = new[] { "b0", "b1", "b2" };

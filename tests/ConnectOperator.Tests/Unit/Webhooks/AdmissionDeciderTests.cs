@@ -42,7 +42,7 @@ public class AdmissionDeciderTests
                 c.Spec.Config.Remove("kafka.topic");
                 c.Spec.SecretConfig.Add(new V1Alpha1SecretConfigEntry { Key = "kafka.topic", SecretKeyRef = new V1Alpha1SecretKeyRef { Name = "s", Key = "t" } });
             }), null, 403,
-            "spec.secretConfig key kafka.topic names a topic or network endpoint that policy must check; move it to spec.config");
+            "spec.secretConfig key kafka.topic names a topic, a network endpoint or a transform that policy must check; move it to spec.config");
         yield return new("fits the tasks quota exactly", "CREATE", Connector("fin-a", "x", 2), null, 0, "");
         yield return new("one task over the tasks quota", "CREATE", Connector("fin-a", "x", 3), null, 403,
             "exceeded quota finance-quota: requested tasks=3, used tasks=18, limited tasks=20");
@@ -155,7 +155,7 @@ public class AdmissionDeciderTests
     public async Task A_reservation_is_released_when_the_informer_shows_the_object()
     {
         var w = new AdmissionWorld();
-        w.Add(Dept("finance", new[] { "fin-a" }, Array.Empty<string>(), new[] { "finance." }, Array.Empty<string>()));
+        w.Add(Dept("finance", new[] { "fin-a" }, new[] { "DatagenSource" }, new[] { "finance." }, Array.Empty<string>()));
         w.Add(Quota("q", "finance", 2, null, null));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var run = w.Connectors.RunAsync(cts.Token);
@@ -179,7 +179,7 @@ public class AdmissionDeciderTests
     public async Task Concurrent_creates_never_admit_more_than_the_limit()
     {
         var w = new AdmissionWorld();
-        w.Add(Dept("finance", new[] { "fin-a" }, Array.Empty<string>(), new[] { "finance." }, Array.Empty<string>()));
+        w.Add(Dept("finance", new[] { "fin-a" }, new[] { "DatagenSource" }, new[] { "finance." }, Array.Empty<string>()));
         w.Add(Quota("q", "finance", 5, null, null));
         var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Task.Run(() => w.Decide(MC, Request("CREATE", Connector("fin-a", $"n{i}", 1))))));
         Assert.That(results.Count(r => r.Allowed), Is.EqualTo(5));
