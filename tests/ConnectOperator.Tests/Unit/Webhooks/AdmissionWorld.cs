@@ -99,7 +99,7 @@ internal sealed class AdmissionWorld
 
     public static JsonElement Element(object o) => JsonDocument.Parse(KubernetesJson.Serialize(o)).RootElement.Clone();
 
-    public AdmissionResponse Decide(string resource, AdmissionRequest r) => Decider.Decide(resource, r);
+    public AdmissionResponse Decide(string resource, AdmissionRequest r, string caller = "") => Decider.Decide(resource, r, caller);
 
     public static T Copy<T>(T o) => KubeApiClient.DeepCopy(o);
 }
