@@ -22,10 +22,16 @@ public static class PolicyEvaluator
         };
     }
 
-    /// <summary>Every policy violation of <paramref name="connector"/>; empty when it complies.</summary>
-    public static IReadOnlyList<Violation> Evaluate(DepartmentPolicy department, ConnectorCandidate connector)
+    /// <summary>
+    /// Every policy violation of <paramref name="connector"/>; empty when it complies. With
+    /// <paramref name="otherDepartments"/>, a department whose connector name prefix another one also uses (possible
+    /// only from before the webhook refused it) cannot run connectors: their Confluent names could collide.
+    /// </summary>
+    public static IReadOnlyList<Violation> Evaluate(DepartmentPolicy department, ConnectorCandidate connector, IEnumerable<DepartmentPolicy>? otherDepartments = null)
     {
         var violations = new List<Violation>();
+        if (otherDepartments != null && ConnectorNaming.CheckUniquePrefix(department, otherDepartments) is { } clash)
+            violations.Add(clash with { Message = $"Department {department.Name} cannot run connectors: {clash.Message}" });
         foreach (var v in ConnectorNaming.CheckDepartment(department))
             violations.Add(new Violation("metadata.namespace", ViolationReasons.PolicyViolation,
                 $"Department {department.Name} cannot run connectors: {v.Message}"));

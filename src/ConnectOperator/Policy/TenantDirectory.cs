@@ -48,6 +48,14 @@ public sealed class TenantDirectory
         return (policy is null ? null : claiming.First(d => d.Metadata.Name == policy.Name), violation);
     }
 
+    /// <summary>
+    /// The policy decision for one connector of <paramref name="department"/>, with the other Departments of the cache
+    /// (connector name prefixes must be unique). The webhook and the reconciler both ask this.
+    /// </summary>
+    public IReadOnlyList<Violation> Evaluate(V1Alpha1Department department, ConnectorCandidate connector)
+        => PolicyEvaluator.Evaluate(ToPolicy(department), connector,
+            _departments.Store.List().Where(d => d.Metadata.Name != department.Metadata.Name && d.Metadata.DeletionTimestamp == null).Select(ToPolicy));
+
     public IReadOnlyList<V1Alpha1ConnectorQuota> QuotasOf(string department) => _quotas.Store.ByIndex(ByDepartmentIndex, department);
 
     public IReadOnlyList<QuotaLimits> LimitsOf(string department) => QuotasOf(department).Select(ToLimits).ToList();

@@ -79,11 +79,7 @@ public sealed class AdmissionDecider
         if (noDepartment != null || department is null) return AdmissionResponse.Forbidden(noDepartment?.Message ?? $"namespace {ns} has no Department");
 
         var candidate = TenantDirectory.ToCandidate(next);
-        var deptPolicy = TenantDirectory.ToPolicy(department);
-        var policy = PolicyEvaluator.Evaluate(deptPolicy, candidate).ToList();
-        // A prefix two Departments share (possible only from before the webhook refused it) would let their names collide.
-        if (ConnectorNaming.CheckUniquePrefix(deptPolicy, OtherDepartments(department.Metadata.Name)) is { } clash)
-            policy.Add(clash with { Message = $"Department {department.Metadata.Name} cannot run connectors: {clash.Message}" });
+        var policy = _tenants.Evaluate(department, candidate);
         if (policy.Count > 0) return AdmissionResponse.Forbidden(Join(policy));
 
         var deptName = department.Metadata.Name;
@@ -180,9 +176,6 @@ public sealed class AdmissionDecider
             $"cannot delete Department {name}: it still has {held.Count} ManagedConnector(s) {listed}; delete those ManagedConnectors first " +
             "(deletionPolicy decides whether their Confluent connectors are deleted or orphaned), then delete the Department");
     }
-
-    private IEnumerable<DepartmentPolicy> OtherDepartments(string name)
-        => _tenants.Departments.Store.List().Where(d => d.Metadata.Name != name && d.Metadata.DeletionTimestamp == null).Select(TenantDirectory.ToPolicy);
 
     private AdmissionResponse DecideQuota(AdmissionRequest request)
     {

@@ -165,7 +165,7 @@ public static class ManifestValidator
                     if (violation != null) findings.Add(AtField(doc, violation.Field, FindingRules.Policy, violation.Message));
                     continue;
                 }
-                foreach (var v in PolicyEvaluator.Evaluate(dept, c))
+                foreach (var v in PolicyEvaluator.Evaluate(dept, c, departments.Where(d => d.Name != dept.Name)))
                     findings.Add(AtField(doc, v.Field, FindingRules.Policy, v.Message));
                 if (!perDepartment.TryGetValue(dept.Name, out var list)) perDepartment[dept.Name] = list = new();
                 list.Add((doc, c));

@@ -103,7 +103,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             return await WriteStatusAsync(mc, department.Metadata.Name, s => { }, Health.Reconciling("DepartmentSuspended",
                 $"Department {department.Metadata.Name} is suspended (spec.suspend); nothing is changed in Confluent until the platform team resumes it"), ct);
 
-        var violations = PolicyEvaluator.Evaluate(TenantDirectory.ToPolicy(department), TenantDirectory.ToCandidate(mc));
+        var violations = _tenants.Evaluate(department, TenantDirectory.ToCandidate(mc));
         if (violations.Count > 0)
             return await StallAsync(mc, department.Metadata.Name, ViolationReasons.PolicyViolation, string.Join("; ", violations.Select(v => v.Message)), ct);
 
