@@ -463,4 +463,65 @@ public class AdmissionWebhookTests
         // The forged reservations would otherwise stand for ReservationTimeout and show in the other tests' ledger counts.
         for (var i = 0; i < 50; i++) ledger.Release($"{_h.Namespace}/forged-{i}");
     }
+
+    private string DeptYaml(string name, string ns, string? prefix) => $"""
+        apiVersion: connect.ebs.io/v1alpha1
+        kind: Department
+        metadata:
+          name: {name}
+          labels: {"{"}{TestLabel}: "{_id}"{"}"}
+        spec:
+          namespaces: [{ns}]
+        {(prefix is null ? "" : "  connectorNamePrefix: " + prefix + "\n")}  confluent:
+            environmentId: env-emu1
+            kafkaClusterId: lkc-emu1
+            serviceAccountId: sa-emu1
+            credentialsSecretRef: {"{"}name: confluent-credentials{"}"}
+        """;
+
+    [Test]
+    public async Task Department_names_with_dots_and_shared_prefixes_are_refused()
+    {
+        var (code, output) = await ApplyAsync(DeptYaml($"a.b-{_id}", "c-" + _id, null), "--dry-run=server");
+        Assert.That(code, Is.Not.Zero, output);
+        Assert.That(output, Does.Contain("metadata.name must not contain a dot"));
+
+        (code, output) = await ApplyAsync(DeptYaml("other-" + _id, "other-" + _id, _h.Prefix), "--dry-run=server");
+        Assert.That(code, Is.Not.Zero, output);
+        Assert.That(output, Does.Contain(Denial("departments",
+            $"spec.connectorNamePrefix: the Confluent connector name prefix {_h.Prefix} is already used by Department {_h.Department}")));
+    }
+
+    private async Task SetClassesAsync(string classesJson, bool unvetted)
+    {
+        await _h.Api.PatchAsync<V1Alpha1Department>(DeptKind, null, _h.Department,
+            $"{{\"spec\":{{\"policy\":{{\"allowedConnectorClasses\":{classesJson},\"allowUnvettedConnectorClasses\":{(unvetted ? "true" : "false")}}}}}}}", PatchKind.Merge);
+        await _h.WaitUntilAsync(() => Task.FromResult(Tenants.Departments.Store.Get(_h.Department) is { } d
+            && System.Text.Json.JsonSerializer.Serialize(d.Spec.Policy.AllowedConnectorClasses) == classesJson && d.Spec.Policy.AllowUnvettedConnectorClasses == unvetted), "department policy cached");
+    }
+
+    [Test]
+    public async Task An_empty_class_list_allows_none_and_an_unvetted_class_needs_the_departments_consent()
+    {
+        var snowflake = Raw("snow", "SnowflakeSink", ("topics", "app.x"));
+        try
+        {
+            await SetClassesAsync("[]", false);
+            var (code, output) = await ApplyAsync(Connector("none"), "--dry-run=server");
+            Assert.That(output, Does.Contain($"spec.connectorClass DatagenSource is not allowed for department {_h.Department} (allowed: none configured)"));
+
+            await SetClassesAsync("[\"SnowflakeSink\"]", false);
+            (code, output) = await ApplyAsync(snowflake, "--dry-run=server");
+            Assert.That(code, Is.Not.Zero, output);
+            Assert.That(output, Does.Contain("spec.connectorClass SnowflakeSink has not been vetted by the operator").And.Contain("allowUnvettedConnectorClasses: true"));
+
+            await SetClassesAsync("[\"SnowflakeSink\"]", true);
+            (code, output) = await ApplyAsync(snowflake, "--dry-run=server");
+            Assert.That(code, Is.Zero, output);
+        }
+        finally
+        {
+            await SetClassesAsync("[\"DatagenSource\",\"HttpSink\",\"PostgresCdcSource\",\"S3_SINK\"]", false);
+        }
+    }
 }
