@@ -25,6 +25,8 @@ public static class ConnectorKeyTable
         Prefix,
         /// <summary>A topic name with <c>${…}</c> placeholders: the text before the first one must carry a prefix.</summary>
         Template,
+        /// <summary>Shapes topic names in a way policy cannot check (a JSON map, a separator): refused when set.</summary>
+        Unsupported,
     }
 
     public enum HostKeyKind

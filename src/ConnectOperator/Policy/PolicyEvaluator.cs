@@ -89,6 +89,13 @@ public static class PolicyEvaluator
         foreach (var (key, kind) in ConnectorKeyTable.TopicKeys(c.ConnectorClass, c.Config.Keys).OrderBy(k => k.Key, StringComparer.Ordinal))
         {
             if (!c.Config.TryGetValue(key, out var value) || string.IsNullOrWhiteSpace(value)) continue;
+            if (kind == ConnectorKeyTable.TopicKeyKind.Unsupported)
+            {
+                violations.Add(new Violation($"spec.config[{key}]", ViolationReasons.PolicyViolation,
+                    $"spec.config[{key}] shapes topic names in a way policy cannot check against the allowed prefixes of department {d.Name}; remove it " +
+                    "(the connector's default keeps every topic under its checked topic prefix)"));
+                continue;
+            }
             var topics = kind is ConnectorKeyTable.TopicKeyKind.List or ConnectorKeyTable.TopicKeyKind.RegexList
                 ? value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 : new[] { value.Trim() };

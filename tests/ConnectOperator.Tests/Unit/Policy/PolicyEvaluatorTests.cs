@@ -114,6 +114,12 @@ public class PolicyEvaluatorTests
             "spec.config[store.url]", "host s3.evil.example.net").SetName("class table: S3 store url");
         yield return new TestCaseData("HttpSource", new[] { ("url", "https://api.partner.example.com/"), ("topic.name.pattern", "hr.${entityName}") },
             "spec.connectorClass", "is not allowed").SetName("class not allowed is reported before its keys");
+        yield return new TestCaseData("PostgresCdcSource", new[] { ("topic.prefix", "finance"), ("database.hostname", "pg.finance.internal"), ("heartbeat.topics.prefix", "hr") },
+            "spec.config[heartbeat.topics.prefix]", "topic prefix hr does not start with").SetName("class table: CDC heartbeat topic prefix");
+        yield return new TestCaseData("PostgresCdcSource", new[] { ("topic.prefix", "finance"), ("database.hostname", "pg.finance.internal"), ("signal.kafka.topic", "hr.signals") },
+            "spec.config[signal.kafka.topic]", "topic hr.signals").SetName("class table: CDC signal topic");
+        yield return new TestCaseData("PostgresCdcSourceV2", new[] { ("topic.prefix", "finance"), ("database.hostname", "pg.finance.internal"), ("topic.delimiter", "-") },
+            "spec.connectorClass", "is not allowed").SetName("class not allowed: V2 not in the department's list");
         // Reserved keys in another letter case.
         yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("KAFKA.API.KEY", "stolen") }, "spec.config[KAFKA.API.KEY]", "must not set reserved key KAFKA.API.KEY (in any letter case)").SetName("reserved key in upper case");
         yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("Kafka.Service.Account.Id", "sa-other") }, "spec.config[Kafka.Service.Account.Id]", "reserved key").SetName("reserved key in mixed case");
@@ -168,6 +174,16 @@ public class PolicyEvaluatorTests
         var open = d with { AllowUnvettedConnectorClasses = true };
         Assert.That(PolicyEvaluator.Evaluate(open, c).Select(x => x.Field), Is.EqualTo(new[] { "spec.config[snowflake.url.name]" }));
         Assert.That(PolicyEvaluator.Evaluate(open with { AllowedHosts = new[] { "*.snowflakecomputing.com" } }, c), Is.Empty);
+    }
+
+    [Test]
+    public void A_key_that_shapes_topics_beyond_checking_is_refused_when_set()
+    {
+        var d = Finance with { AllowedConnectorClasses = new[] { "PostgresCdcSourceV2" } };
+        var v = PolicyEvaluator.Evaluate(d, Connector("PostgresCdcSourceV2", ("topic.prefix", "finance"), ("database.hostname", "pg.finance.internal"), ("topic.delimiter", "-"))).Single();
+        Assert.That(v.Field, Is.EqualTo("spec.config[topic.delimiter]"));
+        Assert.That(v.Message, Does.Contain("shapes topic names in a way policy cannot check").And.Contain("remove it"));
+        Assert.That(PolicyEvaluator.Evaluate(d, Connector("PostgresCdcSourceV2", ("topic.prefix", "finance"), ("database.hostname", "pg.finance.internal"))), Is.Empty);
     }
 
     [Test]
