@@ -83,7 +83,8 @@ public static class TopicPatternAnalyzer
         public static CharSet Of(char c) => new(new SortedSet<char> { c });
         public static CharSet Of(SortedSet<char> chars) => chars.Count > MaxFiniteSet ? Any : new(chars);
         public bool IsSingle(char c) => Chars is { Count: 1 } s && s.Min == c;
-        public string Key => Chars is null ? "\u0001" : Chars.Count == 1 ? Chars.Min.ToString() : "\u0002" + new string(Chars.ToArray()) + "\u0003";
+        // Tagged so that "any character" and a literal can never share a key.
+        public string Key => Chars is null ? "*" : Chars.Count == 1 ? "=" + Chars.Min : "[" + new string(Chars.ToArray()) + "]";
         public string Show => Chars is null ? "…" : Chars.Min.ToString();
     }
 
@@ -96,7 +97,7 @@ public static class TopicPatternAnalyzer
 
     private sealed record Pat(CharSet[] Chars, bool Truncated)
     {
-        public string Key => string.Concat(Chars.Select(c => c.Key)) + (Truncated ? "\u0004" : "");
+        public string Key => string.Join("\u0000", Chars.Select(c => c.Key)) + (Truncated ? "\u0000+" : "");
     }
 
     // ---- parsing (java.util.regex syntax)

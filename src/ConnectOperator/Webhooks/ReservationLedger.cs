@@ -63,6 +63,7 @@ public sealed class ReservationLedger
             if (!_byDepartment.TryGetValue(department, out var d)) _byDepartment[department] = d = new(StringComparer.Ordinal);
             if (!d.TryGetValue(caller, out var c)) d[caller] = c = new(StringComparer.Ordinal);
             Purge(c);
+            if (!c.ContainsKey(candidate.Key) && c.Count < _maxPerDepartment && CountLocked() >= _maxTotal) PurgeAll();
             if (!c.ContainsKey(candidate.Key) && (c.Count >= _maxPerDepartment || CountLocked() >= _maxTotal))
             {
                 if (c.Count == 0) d.Remove(caller);
@@ -92,8 +93,7 @@ public sealed class ReservationLedger
         {
             lock (_sync)
             {
-                foreach (var d in _byDepartment.Values)
-                    foreach (var c in d.Values) Purge(c);
+                PurgeAll();
                 return CountLocked();
             }
         }
@@ -118,6 +118,16 @@ public sealed class ReservationLedger
     }
 
     private int CountLocked() => _byDepartment.Values.Sum(d => d.Values.Sum(c => c.Count));
+
+    // Callers that stopped sending leave expired entries behind; only the total bound needs them gone.
+    private void PurgeAll()
+    {
+        foreach (var d in _byDepartment.Values)
+        {
+            foreach (var c in d.Values) Purge(c);
+            foreach (var empty in d.Where(kv => kv.Value.Count == 0).Select(kv => kv.Key).ToList()) d.Remove(empty);
+        }
+    }
 
     private void Purge(Dictionary<string, Reservation> c)
     {
