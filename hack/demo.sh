@@ -58,7 +58,7 @@ kubectl apply -f samples/platform/
 kubectl apply -f samples/finance/ -f samples/hr/
 
 say "Starting the operator (logs: JSON lines in $WORK/operator.log)"
-"${OPERATOR[@]}" run --Operator:Namespace=connect-operator-system --Operator:ConfluentBaseUrl="$EMU" \
+"${OPERATOR[@]}" run --Operator:Namespace=connect-operator-system --Operator:ConfluentBaseUrl="$EMU" --Operator:AllowInsecureConfluentUrl=true \
   --Operator:PollInterval=00:00:02 --Operator:MetricsPort="$METRICS_PORT" --Operator:WebhookPort="$WEBHOOK_PORT" --Operator:BindAddress=127.0.0.1 \
   --Webhook:ManageConfiguration=true --Webhook:Url="https://127.0.0.1:$WEBHOOK_PORT" \
   --Operator:LeaderElection:LeaseDuration=00:00:05 --Operator:LeaderElection:RenewDeadline=00:00:03 --Operator:LeaderElection:RetryPeriod=00:00:01 \

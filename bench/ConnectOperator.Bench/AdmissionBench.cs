@@ -28,7 +28,7 @@ public static class AdmissionBench
             {
                 Namespaces = new List<string> { $"ns{d}a", $"ns{d}b" },
                 Confluent = new V1Alpha1DepartmentConfluent { CredentialsSecretRef = new V1Alpha1CredentialsSecretRef { Name = "c" } },
-                Policy = new V1Alpha1DepartmentPolicy { TopicPrefixes = new List<string> { $"d{d}." }, AllowedHosts = new List<string> { "*.db.internal" } },
+                Policy = new V1Alpha1DepartmentPolicy { AllowedConnectorClasses = new List<string> { "DatagenSource" }, TopicPrefixes = new List<string> { $"d{d}." }, AllowedHosts = new List<string> { "*.db.internal" } },
             },
         }).ToList();
         var quotas = depts.Select(d => new V1Alpha1ConnectorQuota

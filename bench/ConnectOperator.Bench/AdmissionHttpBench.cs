@@ -55,7 +55,7 @@ public static class AdmissionHttpBench
                 {
                     Namespaces = new List<string> { $"dept{d}" }, Suspend = true,
                     Confluent = new V1Alpha1DepartmentConfluent { EnvironmentId = "env-bench", KafkaClusterId = "lkc-bench", ServiceAccountId = "sa-bench", CredentialsSecretRef = new V1Alpha1CredentialsSecretRef { Name = "creds" } },
-                    Policy = new V1Alpha1DepartmentPolicy { TopicPrefixes = new List<string> { $"dept{d}." } },
+                    Policy = new V1Alpha1DepartmentPolicy { AllowedConnectorClasses = new List<string> { "DatagenSource" }, TopicPrefixes = new List<string> { $"dept{d}." } },
                 },
             });
             await api.CreateAsync(ResourceKind.For<V1Alpha1ConnectorQuota>(namespaced: false), null, new V1Alpha1ConnectorQuota
@@ -72,7 +72,7 @@ public static class AdmissionHttpBench
         var port = TestCluster.FreePort();
         await using var op = await OperatorProcess.StartAsync(kube.KubeconfigPath, new[]
         {
-            $"--Operator:Namespace={opNs}", $"--Operator:ConfluentBaseUrl={emulator.Urls.First()}", $"--Operator:WebhookPort={port}",
+            $"--Operator:Namespace={opNs}", $"--Operator:ConfluentBaseUrl={emulator.Urls.First()}", "--Operator:AllowInsecureConfluentUrl=true", $"--Operator:WebhookPort={port}",
         }, TimeSpan.FromMilliseconds(200));   // ready: every informer has listed, so the cache holds all n connectors
         await op.WaitIdleAsync(TimeSpan.FromSeconds(5), TimeSpan.FromMinutes(10));   // the first pass writes every connector's status
 

@@ -80,7 +80,7 @@ public sealed class Scenario : IAsyncDisposable
                         EnvironmentId = $"env-bench{c}", KafkaClusterId = $"lkc-bench{c}", ServiceAccountId = $"sa-bench{d}",
                         CredentialsSecretRef = new V1Alpha1CredentialsSecretRef { Name = $"cluster-{c}" },
                     },
-                    Policy = new V1Alpha1DepartmentPolicy { TopicPrefixes = new List<string> { $"dept{d}." } },
+                    Policy = new V1Alpha1DepartmentPolicy { AllowedConnectorClasses = new List<string> { "DatagenSource" }, TopicPrefixes = new List<string> { $"dept{d}." } },
                 },
             });
         }
@@ -90,7 +90,7 @@ public sealed class Scenario : IAsyncDisposable
     {
         var op = await OperatorProcess.StartAsync(_kube.KubeconfigPath, new[]
         {
-            $"--Operator:Namespace={OperatorNamespace}", $"--Operator:ConfluentBaseUrl={_emulator.Urls.First()}",
+            $"--Operator:Namespace={OperatorNamespace}", $"--Operator:ConfluentBaseUrl={_emulator.Urls.First()}", "--Operator:AllowInsecureConfluentUrl=true",
             $"--Operator:PollInterval={PollInterval}", $"--Operator:Workers={Parallelism}", "--Operator:WebhookPort=0",
             "--Operator:LeaderElection:Identity=bench", "--Confluent:RateLimitPermitsPerSecond=1000", "--Confluent:RateLimitBurst=1000",
         }, TimeSpan.FromMilliseconds(50));

@@ -15,7 +15,13 @@ public static class RunCommand
         command.SetAction(async (parse, ct) =>
         {
             // Unmatched tokens are configuration overrides, e.g. --Operator:PollInterval=00:00:05.
-            var app = OperatorHost.Build(parse.UnmatchedTokens.ToArray());
+            WebApplication app;
+            try { app = OperatorHost.Build(parse.UnmatchedTokens.ToArray()); }
+            catch (InvalidOperationException e) when (e.Source == OperatorHost.ConfigurationErrorSource)
+            {
+                await Console.Error.WriteLineAsync("connect-operator: " + e.Message);
+                return 2;
+            }
             await app.RunAsync(ct);
             return 0;
         });

@@ -24,12 +24,13 @@ public static class ConnectApi
     /// <summary>
     /// Connector config keys the user must not set in <c>spec.config</c> or <c>spec.secretConfig</c>: the operator sets them from
     /// <c>spec.connectorClass</c>, <c>spec.tasksMax</c>, the object name and the Department (Kafka auth).
-    /// The CRD's CEL rules carry the same list (checked by a unit test).
+    /// The CRD's CEL rules carry the same list (checked by a unit test). Compared without regard to case everywhere (CEL
+    /// lowerAscii, webhook, validate, reconciler): <c>KAFKA.API.KEY</c> must not reach Confluent either.
     /// </summary>
     public static readonly FrozenSet<string> ReservedConfigKeys = new[]
     {
         "name", "connector.class", "tasks.max", "kafka.auth.mode", "kafka.api.key", "kafka.api.secret", "kafka.service.account.id",
-    }.ToFrozenSet(StringComparer.Ordinal);
+    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The three kinds, for code that handles them uniformly.</summary>
     public static IReadOnlyList<EntityMetadata> Kinds { get; } = new[]

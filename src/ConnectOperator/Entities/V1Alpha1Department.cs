@@ -61,7 +61,7 @@ public sealed class V1Alpha1DepartmentSpec
     [JsonPropertyName("confluent")]
     public V1Alpha1DepartmentConfluent Confluent { get; set; } = new();
 
-    /// <summary>Rules for the department's connectors; empty lists mean "no restriction" for classes.</summary>
+    /// <summary>Rules for the department's connectors; an empty list allows nothing.</summary>
     [JsonPropertyName("policy")]
     public V1Alpha1DepartmentPolicy Policy { get; set; } = new();
 
@@ -118,7 +118,7 @@ public sealed class V1Alpha1CredentialsSecretRef
 
 public sealed class V1Alpha1DepartmentPolicy
 {
-    /// <summary>Allowed connector classes; empty allows all.</summary>
+    /// <summary>Allowed connector classes; empty allows none.</summary>
     [JsonPropertyName("allowedConnectorClasses")]
     public IList<string> AllowedConnectorClasses { get; set; } = new List<string>();
 
@@ -129,6 +129,14 @@ public sealed class V1Alpha1DepartmentPolicy
     /// <summary>Exact hosts or <c>*.domain</c> wildcards.</summary>
     [JsonPropertyName("allowedHosts")]
     public IList<string> AllowedHosts { get; set; } = new List<string>();
+
+    /// <summary>Transform and predicate types allowed beyond the vetted ones (full class names).</summary>
+    [JsonPropertyName("allowedTransforms")]
+    public IList<string> AllowedTransforms { get; set; } = new List<string>();
+
+    /// <summary>Lets an allowed class without a key table in the operator run (checked by the common and generic rules only).</summary>
+    [JsonPropertyName("allowUnvettedConnectorClasses")]
+    public bool AllowUnvettedConnectorClasses { get; set; }
 }
 
 public sealed class V1Alpha1DepartmentStatus

@@ -24,12 +24,17 @@ namespace ConnectOperator.Hosting;
 /// </summary>
 public static class OperatorHost
 {
+    /// <summary>Marks the exception <see cref="Build"/> throws for unusable settings, so <c>run</c> prints it without a stack trace.</summary>
+    public const string ConfigurationErrorSource = "connect-operator configuration";
+
     /// <param name="logSink">Where logs go instead of stdout (tests capture them to prove no secret leaks).</param>
     public static WebApplication Build(string[] args, KubernetesClientConfiguration? kubernetes = null, Action<WebApplicationBuilder>? configure = null,
         Serilog.Core.ILogEventSink? logSink = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         var options = builder.Configuration.GetSection(OperatorOptions.Section).Get<OperatorOptions>() ?? new OperatorOptions();
+        if (options.Problems() is { Count: > 0 } problems)
+            throw new InvalidOperationException(string.Join("; ", problems)) { Source = ConfigurationErrorSource };
         if (string.IsNullOrEmpty(options.LeaderElection.LeaseNamespace) || options.LeaderElection.LeaseNamespace == "default")
             options.LeaderElection.LeaseNamespace = options.Namespace;
         builder.Services.AddSingleton(options);

@@ -20,8 +20,15 @@ public sealed class OperatorOptions
     /// <summary>Concurrent ManagedConnector reconciles.</summary>
     public int Workers { get; set; } = 4;
 
-    /// <summary>Confluent Cloud API root; the emulator's URL in demos and tests.</summary>
+    /// <summary>Confluent Cloud API root; the emulator's URL in demos and tests. Must be https (<see cref="AllowInsecureConfluentUrl"/>).</summary>
     public string ConfluentBaseUrl { get; set; } = Confluent.ConnectClientOptions.DefaultBaseUrl;
+
+    /// <summary>
+    /// Tests and demos only: lets <see cref="ConfluentBaseUrl"/> and the Metrics API URL be plain http (the emulator).
+    /// Every department's Cloud API key travels in each request's Authorization header, so it never goes unencrypted
+    /// unless someone turned this on.
+    /// </summary>
+    public bool AllowInsecureConfluentUrl { get; set; }
 
     /// <summary>Informer resync: every cached object is reconciled again this often, as a safety net.</summary>
     public TimeSpan ResyncPeriod { get; set; } = TimeSpan.FromMinutes(10);
@@ -54,6 +61,25 @@ public sealed class OperatorOptions
 
     /// <summary>Connector throughput from the Confluent Metrics API (off by default).</summary>
     public ThroughputOptions Throughput { get; set; } = new();
+
+    /// <summary>Why these settings cannot be used, or null. The operator refuses to start with any.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        if (ConfluentUrlProblem("Operator:ConfluentBaseUrl", ConfluentBaseUrl, AllowInsecureConfluentUrl) is { } p) problems.Add(p);
+        if (Throughput.Enabled && ConfluentUrlProblem("Operator:Throughput:BaseUrl", Throughput.BaseUrl, AllowInsecureConfluentUrl) is { } t) problems.Add(t);
+        return problems;
+    }
+
+    /// <summary>A Confluent URL must be absolute https unless insecure URLs are explicitly allowed (tests, demos).</summary>
+    public static string? ConfluentUrlProblem(string setting, string url, bool allowInsecure)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || string.IsNullOrEmpty(uri.Host))
+            return $"{setting} {url} is not an absolute https URL such as https://api.confluent.cloud";
+        if (uri.Scheme == "https" || allowInsecure) return null;
+        return $"{setting} {url} is not https: the operator sends every department's Confluent Cloud API key with each request, so it only talks to Confluent over TLS; " +
+               "use https, or for tests and demos against the emulator set Operator:AllowInsecureConfluentUrl=true (Operator__AllowInsecureConfluentUrl)";
+    }
 }
 
 /// <summary>

@@ -1,8 +1,13 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+
 namespace ConnectOperator.Policy;
 
 /// <summary>
-/// The one table of config keys that carry topics or network endpoints, per connector class. Policy checks read
-/// it; a key missing here is a key policy cannot see, so new classes get their keys added here.
+/// The vetted connector classes with every config key that carries a topic or a network endpoint, and the vetted
+/// transforms and predicates. The data lives in <c>Policy/policy-tables.json</c> (embedded) so a platform team can
+/// review it without reading C#; a key missing there is a key policy cannot see, so new classes get all their keys
+/// added there before they are listed.
 /// </summary>
 public static class ConnectorKeyTable
 {
@@ -12,56 +17,83 @@ public static class ConnectorKeyTable
         Name,
         /// <summary>A comma-separated list of topic names.</summary>
         List,
-        /// <summary>A regular expression over topic names; its literal start must carry the prefix.</summary>
+        /// <summary>A regular expression over topic names: every topic it can match must carry a prefix.</summary>
         Regex,
+        /// <summary>A comma-separated list of regular expressions (Kafka's <c>topic.creation.*.include</c>).</summary>
+        RegexList,
         /// <summary>A prefix that the connector prepends to the topics it writes.</summary>
         Prefix,
+        /// <summary>A topic name with <c>${…}</c> placeholders: the text before the first one must carry a prefix.</summary>
+        Template,
+        /// <summary>Shapes topic names in a way policy cannot check (a JSON map, a separator): refused when set.</summary>
+        Unsupported,
     }
 
     public enum HostKeyKind
     {
-        /// <summary>A bare hostname.</summary>
+        /// <summary>A bare hostname (optionally with a port).</summary>
         Host,
         /// <summary>A URL (http, https, jdbc:…://); the host part is checked.</summary>
         Url,
         /// <summary>A comma-separated list of host[:port].</summary>
         HostList,
+        /// <summary>A comma-separated list of URLs.</summary>
+        UrlList,
     }
 
-    private static readonly IReadOnlyDictionary<string, TopicKeyKind> CommonTopicKeys = new Dictionary<string, TopicKeyKind>
+    public enum TransformOutput
     {
-        ["topics"] = TopicKeyKind.List,
-        ["topics.regex"] = TopicKeyKind.Regex,
-        ["kafka.topic"] = TopicKeyKind.Name,
-        ["topic.prefix"] = TopicKeyKind.Prefix,
-        ["errors.deadletterqueue.topic.name"] = TopicKeyKind.Name,
-    };
+        /// <summary>Does not change the record's topic.</summary>
+        Unchanged,
+        /// <summary>RegexRouter style: a matching topic becomes the replacement (with <c>$n</c> group references).</summary>
+        Replacement,
+        /// <summary>TimestampRouter style: the topic becomes a format with <c>${topic}</c> and <c>${timestamp}</c>.</summary>
+        TopicFormat,
+        /// <summary>The topic comes from the record's data: nothing can check it before it runs.</summary>
+        RecordData,
+    }
 
-    private static readonly IReadOnlyDictionary<string, HostKeyKind> CommonHostKeys = new Dictionary<string, HostKeyKind>
+    public sealed record TransformInfo(string Type, TransformOutput Output, string? Parameter);
+
+    private sealed record ClassKeys(FrozenDictionary<string, TopicKeyKind> Topics, FrozenDictionary<string, HostKeyKind> Hosts);
+
+    private static readonly FrozenDictionary<string, TopicKeyKind> CommonTopicKeys;
+    private static readonly FrozenDictionary<string, HostKeyKind> CommonHostKeys;
+    private static readonly FrozenDictionary<string, ClassKeys> ByClass;
+    private static readonly FrozenDictionary<string, TransformInfo> Transforms;
+    private static readonly FrozenSet<string> Predicates;
+
+    static ConnectorKeyTable()
     {
-        ["connection.url"] = HostKeyKind.Url,
-        ["connection.host"] = HostKeyKind.Host,
-        ["database.hostname"] = HostKeyKind.Host,
-        ["http.api.url"] = HostKeyKind.Url,
-    };
+        var asm = typeof(ConnectorKeyTable).Assembly;
+        using var stream = asm.GetManifestResourceStream("policy-tables.json")
+            ?? throw new InvalidOperationException("embedded resource policy-tables.json is missing");
+        using var doc = JsonDocument.Parse(stream);
+        var root = doc.RootElement;
+        CommonTopicKeys = TopicMap(root.GetProperty("commonTopicKeys"));
+        CommonHostKeys = HostMap(root.GetProperty("commonHostKeys"));
+        ByClass = root.GetProperty("classes").EnumerateObject()
+            .ToFrozenDictionary(c => c.Name, c => new ClassKeys(TopicMap(c.Value.GetProperty("topics")), HostMap(c.Value.GetProperty("hosts"))), StringComparer.Ordinal);
+        Transforms = root.GetProperty("transforms").EnumerateObject().ToFrozenDictionary(t => t.Name, t => new TransformInfo(t.Name,
+            Enum.Parse<TransformOutput>(t.Value.GetProperty("output").GetString()!, ignoreCase: true),
+            t.Value.TryGetProperty("parameter", out var p) ? p.GetString() : null), StringComparer.Ordinal);
+        Predicates = root.GetProperty("predicates").EnumerateArray().Select(p => p.GetString()!).ToFrozenSet(StringComparer.Ordinal);
+    }
 
-    /// <summary>Class-specific keys beyond the common ones.</summary>
-    private static readonly IReadOnlyDictionary<string, (Dictionary<string, TopicKeyKind> Topics, Dictionary<string, HostKeyKind> Hosts)> ByClass =
-        new Dictionary<string, (Dictionary<string, TopicKeyKind>, Dictionary<string, HostKeyKind>)>(StringComparer.Ordinal)
-        {
-            ["PostgresCdcSource"] = (new() { ["topic.prefix"] = TopicKeyKind.Prefix, ["database.server.name"] = TopicKeyKind.Prefix }, new() { ["database.hostname"] = HostKeyKind.Host }),
-            ["PostgresCdcSourceV2"] = (new() { ["topic.prefix"] = TopicKeyKind.Prefix }, new() { ["database.hostname"] = HostKeyKind.Host }),
-            ["MySqlCdcSource"] = (new() { ["topic.prefix"] = TopicKeyKind.Prefix, ["database.server.name"] = TopicKeyKind.Prefix }, new() { ["database.hostname"] = HostKeyKind.Host }),
-            ["S3_SINK"] = (new() { ["topics"] = TopicKeyKind.List }, new() { ["store.url"] = HostKeyKind.Url }),
-            ["HttpSink"] = (new() { ["topics"] = TopicKeyKind.List, ["http.error.topic"] = TopicKeyKind.Name }, new() { ["http.api.url"] = HostKeyKind.Url }),
-            ["HttpSource"] = (new() { ["kafka.topic"] = TopicKeyKind.Name, ["topic.name.pattern"] = TopicKeyKind.Name }, new() { ["url"] = HostKeyKind.Url }),
-            ["DatagenSource"] = (new() { ["kafka.topic"] = TopicKeyKind.Name }, new()),
-            ["PostgresSink"] = (new() { ["topics"] = TopicKeyKind.List }, new() { ["connection.host"] = HostKeyKind.Host }),
-            ["MySqlSink"] = (new() { ["topics"] = TopicKeyKind.List }, new() { ["connection.host"] = HostKeyKind.Host }),
-            ["ElasticsearchSink"] = (new() { ["topics"] = TopicKeyKind.List }, new() { ["connection.url"] = HostKeyKind.Url }),
-            ["MongoDbAtlasSource"] = (new() { ["topic.prefix"] = TopicKeyKind.Prefix }, new() { ["connection.host"] = HostKeyKind.Host }),
-            ["MongoDbAtlasSink"] = (new() { ["topics"] = TopicKeyKind.List }, new() { ["connection.host"] = HostKeyKind.Host }),
-        };
+    private static FrozenDictionary<string, TopicKeyKind> TopicMap(JsonElement e)
+        => e.EnumerateObject().ToFrozenDictionary(p => p.Name, p => Enum.Parse<TopicKeyKind>(p.Value.GetString()!, ignoreCase: true), StringComparer.Ordinal);
+
+    private static FrozenDictionary<string, HostKeyKind> HostMap(JsonElement e)
+        => e.EnumerateObject().ToFrozenDictionary(p => p.Name, p => Enum.Parse<HostKeyKind>(p.Value.GetString()!, ignoreCase: true), StringComparer.Ordinal);
+
+    /// <summary>The classes whose keys are all known.</summary>
+    public static IReadOnlyCollection<string> VettedClasses => ByClass.Keys;
+
+    public static bool IsVetted(string connectorClass) => ByClass.ContainsKey(connectorClass);
+
+    public static TransformInfo? Transform(string type) => Transforms.GetValueOrDefault(type);
+
+    public static bool IsKnownPredicate(string type) => Predicates.Contains(type);
 
     /// <summary>Topic-bearing keys of a class, including every <c>topic.creation.*.include</c> key present.</summary>
     public static IEnumerable<(string Key, TopicKeyKind Kind)> TopicKeys(string connectorClass, IEnumerable<string> presentKeys)
@@ -70,10 +102,12 @@ public static class ConnectorKeyTable
         if (ByClass.TryGetValue(connectorClass, out var c))
             foreach (var (k, v) in c.Topics) keys[k] = v;
         foreach (var k in presentKeys)
-            if (k.StartsWith("topic.creation.", StringComparison.Ordinal) && k.EndsWith(".include", StringComparison.Ordinal))
-                keys[k] = TopicKeyKind.Regex;
+            if (IsTopicCreationInclude(k)) keys[k] = TopicKeyKind.RegexList;
         return keys.Select(kv => (kv.Key, kv.Value));
     }
+
+    private static bool IsTopicCreationInclude(string key)
+        => key.StartsWith("topic.creation.", StringComparison.Ordinal) && key.EndsWith(".include", StringComparison.Ordinal);
 
     /// <summary>Endpoint-bearing keys of a class.</summary>
     public static IEnumerable<(string Key, HostKeyKind Kind)> HostKeys(string connectorClass)
@@ -84,7 +118,33 @@ public static class ConnectorKeyTable
         return keys.Select(kv => (kv.Key, kv.Value));
     }
 
-    /// <summary>Every key that policy reads, so it can insist they live in spec.config where it can see them.</summary>
+    /// <summary>
+    /// Whether a key not in the table still looks like it names an endpoint by its name (<c>*.url</c>, <c>*.host</c>,
+    /// <c>*proxy</c> …): such keys are checked against the approved hosts too.
+    /// </summary>
+    public static HostKeyKind? GenericHostKind(string key)
+    {
+        var k = key.ToLowerInvariant();
+        if (k is "url" or "uri" || k.EndsWith(".url", StringComparison.Ordinal) || k.EndsWith(".uri", StringComparison.Ordinal)
+            || k.EndsWith(".endpoint", StringComparison.Ordinal))
+            return HostKeyKind.Url;
+        if (k.EndsWith(".urls", StringComparison.Ordinal) || k.EndsWith(".uris", StringComparison.Ordinal) || k.EndsWith(".endpoints", StringComparison.Ordinal))
+            return HostKeyKind.UrlList;
+        if (k is "host" or "hostname" || k.EndsWith(".host", StringComparison.Ordinal) || k.EndsWith(".hostname", StringComparison.Ordinal)
+            || k.EndsWith("proxy", StringComparison.Ordinal))
+            return HostKeyKind.Host;
+        if (k is "hosts" || k.EndsWith(".hosts", StringComparison.Ordinal) || k.EndsWith(".servers", StringComparison.Ordinal))
+            return HostKeyKind.HostList;
+        return null;
+    }
+
+    /// <summary>
+    /// Every key that policy reads, so it can insist they live in spec.config where it can see them: topic and host
+    /// keys of the class, endpoint-looking keys, and the transform and predicate chain.
+    /// </summary>
     public static bool IsPolicyKey(string connectorClass, string key)
-        => TopicKeys(connectorClass, new[] { key }).Any(t => t.Key == key) || HostKeys(connectorClass).Any(h => h.Key == key);
+        => key == "transforms" || key == "predicates" || key.StartsWith("transforms.", StringComparison.Ordinal) || key.StartsWith("predicates.", StringComparison.Ordinal)
+           || IsTopicCreationInclude(key)
+           || TopicKeys(connectorClass, Array.Empty<string>()).Any(t => t.Key == key) || HostKeys(connectorClass).Any(h => h.Key == key)
+           || GenericHostKind(key) != null;
 }

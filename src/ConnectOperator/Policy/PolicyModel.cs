@@ -3,13 +3,27 @@ namespace ConnectOperator.Policy;
 // The decision code works on these plain views rather than on the CRD entities, so the webhook (reading the informer
 // cache), the reconciler and the offline `validate` command (reading files) all feed it the same way.
 
-/// <summary>What a Department allows. Empty class list means every class is allowed.</summary>
+/// <summary>
+/// What a Department allows. Every list allows only what it names: an empty class list allows no class.
+/// <paramref name="AllowedTransforms"/> names transform and predicate types beyond the vetted ones (and the
+/// record-data topic routers); <paramref name="AllowUnvettedConnectorClasses"/> lets an allowed class that has no key
+/// table run, checked only by the common and generic rules.
+/// </summary>
 public sealed record DepartmentPolicy(
     string Name,
     IReadOnlyList<string> Namespaces,
     IReadOnlyList<string> AllowedConnectorClasses,
     IReadOnlyList<string> TopicPrefixes,
-    IReadOnlyList<string> AllowedHosts);
+    IReadOnlyList<string> AllowedHosts,
+    IReadOnlyList<string>? AllowedTransforms = null,
+    bool AllowUnvettedConnectorClasses = false,
+    string? ConnectorNamePrefix = null)
+{
+    public IReadOnlyList<string> Transforms => AllowedTransforms ?? Array.Empty<string>();
+
+    /// <summary>The first part of every Confluent connector name of the department.</summary>
+    public string EffectivePrefix => string.IsNullOrEmpty(ConnectorNamePrefix) ? Name : ConnectorNamePrefix;
+}
 
 /// <summary>One ManagedConnector as policy and quota see it. Secret values are never part of it: only the keys.</summary>
 public sealed record ConnectorCandidate(
@@ -42,4 +56,5 @@ public static class ViolationReasons
     public const string NamespaceConflict = "NamespaceConflict";
     public const string PolicyViolation = "PolicyViolation";
     public const string QuotaExceeded = "QuotaExceeded";
+    public const string NameConflict = "NameConflict";
 }

@@ -48,6 +48,14 @@ public sealed class TenantDirectory
         return (policy is null ? null : claiming.First(d => d.Metadata.Name == policy.Name), violation);
     }
 
+    /// <summary>
+    /// The policy decision for one connector of <paramref name="department"/>, with the other Departments of the cache
+    /// (connector name prefixes must be unique). The webhook and the reconciler both ask this.
+    /// </summary>
+    public IReadOnlyList<Violation> Evaluate(V1Alpha1Department department, ConnectorCandidate connector)
+        => PolicyEvaluator.Evaluate(ToPolicy(department), connector,
+            _departments.Store.List().Where(d => d.Metadata.Name != department.Metadata.Name && d.Metadata.DeletionTimestamp == null).Select(ToPolicy));
+
     public IReadOnlyList<V1Alpha1ConnectorQuota> QuotasOf(string department) => _quotas.Store.ByIndex(ByDepartmentIndex, department);
 
     public IReadOnlyList<QuotaLimits> LimitsOf(string department) => QuotasOf(department).Select(ToLimits).ToList();
@@ -57,7 +65,8 @@ public sealed class TenantDirectory
         => department.Spec.Namespaces.SelectMany(ns => _connectors.Store.ListByNamespace(ns)).Where(c => c.Metadata.DeletionTimestamp == null).ToList();
 
     public static DepartmentPolicy ToPolicy(V1Alpha1Department d) => new(d.Metadata.Name, d.Spec.Namespaces.ToList(),
-        d.Spec.Policy.AllowedConnectorClasses.ToList(), d.Spec.Policy.TopicPrefixes.ToList(), d.Spec.Policy.AllowedHosts.ToList());
+        (d.Spec.Policy?.AllowedConnectorClasses ?? []).ToList(), (d.Spec.Policy?.TopicPrefixes ?? []).ToList(), (d.Spec.Policy?.AllowedHosts ?? []).ToList(),
+        (d.Spec.Policy?.AllowedTransforms ?? []).ToList(), d.Spec.Policy?.AllowUnvettedConnectorClasses ?? false, d.Spec.ConnectorNamePrefix);
 
     /// <summary>
     /// The decision input for one connector. The config is the object's own dictionary, not a copy: admission builds a

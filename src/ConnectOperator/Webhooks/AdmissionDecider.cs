@@ -33,8 +33,12 @@ public sealed class AdmissionDecider
 
     public ReservationLedger Ledger => _ledger;
 
-    /// <summary>Decides a request for <paramref name="resource"/> (the plural the route serves). The response's uid is the request's.</summary>
-    public AdmissionResponse Decide(string resource, AdmissionRequest request)
+    /// <summary>
+    /// Decides a request for <paramref name="resource"/> (the plural the route serves). The response's uid is the
+    /// request's. <paramref name="caller"/> is the address the review came from: reservations count only for the caller
+    /// that made them (<see cref="ReservationLedger"/>).
+    /// </summary>
+    public AdmissionResponse Decide(string resource, AdmissionRequest request, string caller = "")
     {
         AdmissionResponse response;
         try
@@ -42,11 +46,12 @@ public sealed class AdmissionDecider
             response = request.Operation is "CREATE" or "UPDATE"
                 ? resource switch
                 {
-                    ManagedConnectors => DecideConnector(request),
+                    ManagedConnectors => DecideConnector(request, caller),
                     Departments => DecideDepartment(request),
                     ConnectorQuotas => DecideQuota(request),
                     _ => AdmissionResponse.Deny(400, "BadRequest", $"this webhook does not serve {resource}"),
                 }
+                : request.Operation == "DELETE" && resource == Departments ? DecideDepartmentDeletion(request)
                 : AdmissionResponse.Allow();
         }
         catch (JsonException e)
@@ -57,7 +62,7 @@ public sealed class AdmissionDecider
         return response;
     }
 
-    private AdmissionResponse DecideConnector(AdmissionRequest request)
+    private AdmissionResponse DecideConnector(AdmissionRequest request, string caller)
     {
         var next = Parse<V1Alpha1ManagedConnector>(request.Object);
         if (next is null) return AdmissionResponse.Deny(400, "BadRequest", "the admission request carries no object");
@@ -74,7 +79,7 @@ public sealed class AdmissionDecider
         if (noDepartment != null || department is null) return AdmissionResponse.Forbidden(noDepartment?.Message ?? $"namespace {ns} has no Department");
 
         var candidate = TenantDirectory.ToCandidate(next);
-        var policy = PolicyEvaluator.Evaluate(TenantDirectory.ToPolicy(department), candidate);
+        var policy = _tenants.Evaluate(department, candidate);
         if (policy.Count > 0) return AdmissionResponse.Forbidden(Join(policy));
 
         var deptName = department.Metadata.Name;
@@ -83,20 +88,20 @@ public sealed class AdmissionDecider
         var oldCandidate = old is null ? null : TenantDirectory.ToCandidate(old);
         lock (_ledger.LockFor(deptName))
         {
-            var used = UsageOf(department, candidate.Key, oldCandidate);
+            var used = UsageOf(department, candidate.Key, oldCandidate, caller);
             var exceeded = quotas.OrderBy(q => q.QuotaName, StringComparer.Ordinal)
                 .SelectMany(q => QuotaMath.CheckAdmission(q, used, oldCandidate, candidate)).ToList();
             if (exceeded.Count > 0) return AdmissionResponse.Forbidden(Join(exceeded));
-            if (request.DryRun != true) _ledger.Reserve(deptName, candidate);
+            if (request.DryRun != true) _ledger.Reserve(deptName, candidate, caller);
         }
         return AdmissionResponse.Allow();
     }
 
     /// <summary>The department's usage as cached, with this replica's reservations in place of the cached objects, and on an update the old object (from the request) in place of the cached one.</summary>
-    private QuotaUsage UsageOf(V1Alpha1Department department, string key, ConnectorCandidate? old)
+    private QuotaUsage UsageOf(V1Alpha1Department department, string key, ConnectorCandidate? old, string caller)
     {
         var byKey = _tenants.ConnectorsOf(department).Select(TenantDirectory.ToCandidate).ToDictionary(c => c.Key, StringComparer.Ordinal);
-        foreach (var (k, reserved) in _ledger.Active(department.Metadata.Name)) byKey[k] = reserved;
+        foreach (var (k, reserved) in _ledger.Active(department.Metadata.Name, caller)) byKey[k] = reserved;
         byKey.Remove(key);
         var all = old is null ? byKey.Values : byKey.Values.Append(old);
         return QuotaMath.Usage(all);
@@ -116,6 +121,13 @@ public sealed class AdmissionDecider
 
         var others = _tenants.Departments.Store.List()
             .Where(d => d.Metadata.Name != next.Metadata.Name && d.Metadata.DeletionTimestamp == null).ToList();
+        var policy = TenantDirectory.ToPolicy(next);
+        if (old is null)
+            foreach (var v in ConnectorNaming.CheckDepartment(policy)) invalid.Add(v.Message);
+        // On an update only a changed prefix is checked, like namespaces below.
+        if (old is null || TenantDirectory.ToPolicy(old).EffectivePrefix != policy.EffectivePrefix)
+            if (ConnectorNaming.CheckUniquePrefix(policy, others.Select(TenantDirectory.ToPolicy)) is { } clash)
+                forbidden.Add(clash.Message);
         // On an update only namespaces it adds are checked: a conflict that predates the webhook must not block unrelated edits.
         var added = next.Spec.Namespaces.Distinct(StringComparer.Ordinal).Where(ns => old is null || !old.Spec.Namespaces.Contains(ns, StringComparer.Ordinal));
         foreach (var ns in added)
@@ -142,6 +154,27 @@ public sealed class AdmissionDecider
         if (forbidden.Count > 0) return AdmissionResponse.Forbidden(string.Join("; ", forbidden.Concat(invalid)));
         if (invalid.Count > 0) return AdmissionResponse.Invalid(string.Join("; ", invalid));
         return AdmissionResponse.Allow();
+    }
+
+    /// <summary>
+    /// A Department cannot be deleted while ManagedConnectors remain in its namespaces (being deleted or not): the
+    /// operator needs the Department's credentials to delete their remote connectors, which would otherwise be left
+    /// running in Confluent with nobody managing them.
+    /// </summary>
+    private AdmissionResponse DecideDepartmentDeletion(AdmissionRequest request)
+    {
+        var old = Parse<V1Alpha1Department>(request.OldObject);
+        var name = old?.Metadata.Name ?? request.Name ?? "";
+        var department = old ?? _tenants.Departments.Store.Get(name);
+        if (department is null) return AdmissionResponse.Allow();
+        var held = department.Spec.Namespaces.Distinct(StringComparer.Ordinal).SelectMany(ns => _tenants.Connectors.Store.ListByNamespace(ns))
+            .Select(c => $"{c.Metadata.NamespaceProperty}/{c.Metadata.Name}").Order(StringComparer.Ordinal).ToList();
+        if (held.Count == 0) return AdmissionResponse.Allow();
+        var max = Math.Max(1, _options.MaxListed);
+        var listed = string.Join(", ", held.Take(max)) + (held.Count > max ? $" and {held.Count - max} more" : "");
+        return AdmissionResponse.Forbidden(
+            $"cannot delete Department {name}: it still has {held.Count} ManagedConnector(s) {listed}; delete those ManagedConnectors first " +
+            "(deletionPolicy decides whether their Confluent connectors are deleted or orphaned), then delete the Department");
     }
 
     private AdmissionResponse DecideQuota(AdmissionRequest request)

@@ -317,7 +317,8 @@ public sealed class WebhookCertificateManager : BackgroundService
                 new()
                 {
                     ApiGroups = new List<string> { Entities.ConnectApi.Group }, ApiVersions = new List<string> { Entities.ConnectApi.Version },
-                    Operations = new List<string> { "CREATE", "UPDATE" }, Resources = new List<string> { resource }, Scope = scope,
+                    Operations = resource == AdmissionDecider.Departments ? new List<string> { "CREATE", "UPDATE", "DELETE" } : new List<string> { "CREATE", "UPDATE" },
+                    Resources = new List<string> { resource }, Scope = scope,
                 },
             },
             NamespaceSelector = nsSel,

@@ -65,6 +65,18 @@ public sealed class WebhookOptions
     /// <summary>An admitted create/increase counts against quota until the informer sees the object, at most this long.</summary>
     public TimeSpan ReservationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Maximum number of ManagedConnectors listed in a Department namespace-removal denial.</summary>
+    public const int DefaultMaxReservationsPerDepartment = 32;
+    public const int DefaultMaxReservations = 10_000;
+
+    /// <summary>
+    /// Outstanding reservations one caller (address) may hold for one department. Reviews past it are decided but not
+    /// reserved (<see cref="ReservationLedger"/>), so forged reviews cannot grow memory or hold a department's quota.
+    /// </summary>
+    public int MaxReservationsPerDepartment { get; set; } = DefaultMaxReservationsPerDepartment;
+
+    /// <summary>Outstanding reservations over all departments and callers.</summary>
+    public int MaxReservations { get; set; } = DefaultMaxReservations;
+
+    /// <summary>Maximum number of ManagedConnectors listed in a Department namespace-removal or deletion denial.</summary>
     public int MaxListed { get; set; } = 10;
 }

@@ -40,7 +40,7 @@ public static class WebhookRoutes
             }
             else
             {
-                response = decider.Decide(resource, request);
+                response = decider.Decide(resource, request, http.Connection.RemoteIpAddress?.ToString() ?? "");
                 result = response.Allowed ? "allowed" : "denied";
             }
             if (!response.Allowed)

@@ -21,7 +21,7 @@ public static class WebhookSetup
         builder.Services.AddSingleton(slot);
         builder.Services.AddSingleton(sp =>
         {
-            var ledger = new ReservationLedger(sp.GetRequiredService<TimeProvider>(), webhook.ReservationTimeout);
+            var ledger = new ReservationLedger(sp.GetRequiredService<TimeProvider>(), webhook.ReservationTimeout, webhook.MaxReservationsPerDepartment, webhook.MaxReservations);
             ledger.Attach(sp.GetRequiredService<TenantDirectory>().Connectors);
             return ledger;
         });

@@ -86,6 +86,8 @@ public sealed class OperatorHarness : IAsyncDisposable
                 },
                 Policy = new V1Alpha1DepartmentPolicy
                 {
+                    // An empty list allows no class: name the ones the tests use.
+                    AllowedConnectorClasses = new List<string> { "DatagenSource", "HttpSink", "PostgresCdcSource", "S3_SINK" },
                     TopicPrefixes = new List<string> { "app." },
                     AllowedHosts = new List<string> { "*.db.internal", "api.example.com" },
                 },
@@ -117,6 +119,7 @@ public sealed class OperatorHarness : IAsyncDisposable
         {
             $"--Operator:Namespace={OperatorNamespace}",
             $"--Operator:ConfluentBaseUrl={EmulatorUrl}",
+            "--Operator:AllowInsecureConfluentUrl=true",   // the emulator serves plain http on loopback
             "--Operator:PollInterval=00:00:01",
             "--Operator:Workers=4",
             $"--Operator:MetricsPort={metricsPort}",

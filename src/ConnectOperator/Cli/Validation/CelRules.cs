@@ -23,6 +23,7 @@ public static partial class CelRules
     private static readonly (string Shape, Regex Pattern, Check Check)[] Shapes =
     {
         ("metadata.name length limit", RootNameSize(), CheckNameSize),
+        ("metadata.name must not contain", RootNameContains(), CheckNameContains),
         ("secret keys disjoint from config keys", Disjoint(), CheckDisjoint),
         ("map keys: length limit and pattern", KeysMatch(), CheckKeysMatch),
         ("map keys: reserved key list", MapKeysNotIn(), CheckMapKeysNotIn),
@@ -32,16 +33,19 @@ public static partial class CelRules
     [GeneratedRegex(@"^self\.metadata\.name\.size\(\) <= (\d+)$")]
     private static partial Regex RootNameSize();
 
+    [GeneratedRegex(@"^!self\.metadata\.name\.contains\('([^']*)'\)$")]
+    private static partial Regex RootNameContains();
+
     [GeneratedRegex(@"^!has\(self\.(\w+)\) \|\| !has\(self\.(\w+)\) \|\| self\.\2\.all\((\w+), !\(\3\.(\w+) in self\.\1\)\)$")]
     private static partial Regex Disjoint();
 
     [GeneratedRegex(@"^self\.all\((\w+), \1\.size\(\) <= (\d+) && \1\.matches\('([^']*)'\)\)$")]
     private static partial Regex KeysMatch();
 
-    [GeneratedRegex(@"^!self\.exists\((\w+), \1 in \[((?:\s*'[^']*'\s*,?)*)\]\)$")]
+    [GeneratedRegex(@"^!self\.exists\((\w+), \1(\.lowerAscii\(\))? in \[((?:\s*'[^']*'\s*,?)*)\]\)$")]
     private static partial Regex MapKeysNotIn();
 
-    [GeneratedRegex(@"^!self\.exists\((\w+), \1\.(\w+) in \[((?:\s*'[^']*'\s*,?)*)\]\)$")]
+    [GeneratedRegex(@"^!self\.exists\((\w+), \1\.(\w+)(\.lowerAscii\(\))? in \[((?:\s*'[^']*'\s*,?)*)\]\)$")]
     private static partial Regex ListKeysNotIn();
 
     [GeneratedRegex(@"'([^']*)'")]
@@ -144,6 +148,18 @@ public static partial class CelRules
             yield return (Join(path, "metadata.name"), name);
     }
 
+    private static IEnumerable<(string, JToken?)> CheckNameContains(Match m, JToken self, JToken root, string path)
+    {
+        if (self["metadata"]?["name"] is JValue { Type: JTokenType.String } name && ((string)name!).Contains(m.Groups[1].Value, StringComparison.Ordinal))
+            yield return (Join(path, "metadata.name"), name);
+    }
+
+    // CEL lowerAscii folds A-Z only; ToLowerInvariant would also fold non-ASCII letters the API server keeps.
+    private static string LowerAscii(string s) => string.Create(s.Length, s, (span, src) =>
+    {
+        for (var i = 0; i < src.Length; i++) span[i] = src[i] is >= 'A' and <= 'Z' ? (char)(src[i] + 32) : src[i];
+    });
+
     private static IEnumerable<(string, JToken?)> CheckDisjoint(Match m, JToken self, JToken root, string path)
     {
         string mapField = m.Groups[1].Value, listField = m.Groups[2].Value, keyField = m.Groups[4].Value;
@@ -164,8 +180,9 @@ public static partial class CelRules
     private static IEnumerable<(string, JToken?)> CheckMapKeysNotIn(Match m, JToken self, JToken root, string path)
     {
         if (self is not JObject map) yield break;
-        var reserved = QuotedList(m.Groups[2].Value).ToHashSet(StringComparer.Ordinal);
-        var bad = map.Properties().FirstOrDefault(p => reserved.Contains(p.Name));
+        var reserved = QuotedList(m.Groups[3].Value).ToHashSet(StringComparer.Ordinal);
+        var lower = m.Groups[2].Success;
+        var bad = map.Properties().FirstOrDefault(p => reserved.Contains(lower ? LowerAscii(p.Name) : p.Name));
         if (bad != null) yield return (path, bad);
     }
 
@@ -173,8 +190,9 @@ public static partial class CelRules
     {
         if (self is not JArray list) yield break;
         var keyField = m.Groups[2].Value;
-        var reserved = QuotedList(m.Groups[3].Value).ToHashSet(StringComparer.Ordinal);
-        var bad = list.Children<JObject>().FirstOrDefault(e => e[keyField] is JValue { Type: JTokenType.String } k && reserved.Contains((string)k!));
+        var reserved = QuotedList(m.Groups[4].Value).ToHashSet(StringComparer.Ordinal);
+        var lower = m.Groups[3].Success;
+        var bad = list.Children<JObject>().FirstOrDefault(e => e[keyField] is JValue { Type: JTokenType.String } k && reserved.Contains(lower ? LowerAscii((string)k!) : (string)k!));
         if (bad != null) yield return (path, bad);
     }
 }

@@ -140,6 +140,11 @@ public static class ManifestValidator
         //    an input Department or ConnectorQuota that the API server would refuse does not count).
         var all = references.Concat(inputs.Where(d => !rejected.Contains(d))).Where(d => d.Root is JObject && d.Name != null).ToList();
         var departments = Latest<V1Alpha1Department>(all, V1Alpha1Department.KubeKind).Select(TenantDirectory.ToPolicy).ToList();
+        // One prefix per Department, as the webhook insists: reported on the input Departments that share one.
+        foreach (var doc in inputs.Where(d => !rejected.Contains(d) && d.Kind == V1Alpha1Department.KubeKind && CrdSchemas.IsOurGroup(d.ApiVersion) && d.Name != null))
+            if (departments.FirstOrDefault(p => p.Name == doc.Name) is { } self
+                && ConnectorNaming.CheckUniquePrefix(self, departments) is { } clash)
+                findings.Add(AtField(doc, clash.Field, FindingRules.Policy, clash.Message));
         var quotas = Latest<V1Alpha1ConnectorQuota>(all, V1Alpha1ConnectorQuota.KubeKind).ToList();
         policyChecked = departments.Count > 0;
         if (policyChecked)
@@ -160,7 +165,7 @@ public static class ManifestValidator
                     if (violation != null) findings.Add(AtField(doc, violation.Field, FindingRules.Policy, violation.Message));
                     continue;
                 }
-                foreach (var v in PolicyEvaluator.Evaluate(dept, c))
+                foreach (var v in PolicyEvaluator.Evaluate(dept, c, departments.Where(d => d.Name != dept.Name)))
                     findings.Add(AtField(doc, v.Field, FindingRules.Policy, v.Message));
                 if (!perDepartment.TryGetValue(dept.Name, out var list)) perDepartment[dept.Name] = list = new();
                 list.Add((doc, c));

@@ -39,12 +39,9 @@ public sealed class EffectiveConfig
     /// <summary>Changes whenever the config or a referenced Secret changes; holds no secret material.</summary>
     public string Hash { get; }
 
-    /// <summary>
-    /// <c>{prefix}.{namespace}.{name}</c>. The prefix (department) and the namespace cannot contain dots, so two
-    /// different ManagedConnectors can never map to one remote name, and the name never changes for an object.
-    /// </summary>
+    /// <summary><c>{prefix}.{namespace}.{name}</c>; why it is unique: <see cref="Policy.ConnectorNaming"/>.</summary>
     public static string RemoteNameFor(V1Alpha1Department department, string @namespace, string name)
-        => $"{(string.IsNullOrEmpty(department.Spec.ConnectorNamePrefix) ? department.Metadata.Name : department.Spec.ConnectorNamePrefix)}.{@namespace}.{name}";
+        => Policy.ConnectorNaming.RemoteName(string.IsNullOrEmpty(department.Spec.ConnectorNamePrefix) ? department.Metadata.Name : department.Spec.ConnectorNamePrefix, @namespace, name);
 
     /// <param name="secretVersions">Per secretConfig key, a version of its source Secret (e.g. uid and resourceVersion).</param>
     public static EffectiveConfig Build(V1Alpha1ManagedConnector connector, V1Alpha1Department department, IReadOnlyDictionary<string, string> secretVersions)

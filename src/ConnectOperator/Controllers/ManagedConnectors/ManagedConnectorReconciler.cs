@@ -102,7 +102,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
 
         if (department.Spec.Suspend) return await ObserveSuspendedAsync(mc, department, ct);
 
-        var violations = PolicyEvaluator.Evaluate(TenantDirectory.ToPolicy(department), TenantDirectory.ToCandidate(mc));
+        var violations = _tenants.Evaluate(department, TenantDirectory.ToCandidate(mc));
         if (violations.Count > 0)
             return await StallAsync(mc, department.Metadata.Name, ViolationReasons.PolicyViolation, string.Join("; ", violations.Select(v => v.Message)), ct);
 

@@ -71,6 +71,7 @@ public class HandbookCommandsTests
         {
             "--Operator:Namespace=connect-operator-system",
             $"--Operator:ConfluentBaseUrl={_emulatorUrl}",
+            "--Operator:AllowInsecureConfluentUrl=true",
             "--Operator:PollInterval=00:00:01",
             $"--Operator:MetricsPort={TestCluster.FreePort()}",
             "--Operator:WebhookPort=0",

@@ -111,6 +111,38 @@ public class DepartmentAndQuotaTests
     }
 
     [Test]
+    public async Task Issue16_rules_are_enforced_again_at_reconcile_time()
+    {
+        await using var h = await OperatorHarness.StartAsync("policy16");
+        await h.StartOperatorAsync();
+        var regex = h.Datagen("regex-alt");
+        regex.Spec.ConnectorClass = "S3_SINK";
+        regex.Spec.Config = new Dictionary<string, string> { ["topics.regex"] = @"app\.x|hr\..*", ["s3.bucket.name"] = "b" };
+        var router = h.Datagen("router");
+        router.Spec.Config["transforms"] = "r";
+        router.Spec.Config["transforms.r.type"] = "org.apache.kafka.connect.transforms.RegexRouter";
+        router.Spec.Config["transforms.r.regex"] = ".*";
+        router.Spec.Config["transforms.r.replacement"] = "hr.salaries";
+        var upper = h.Datagen("upper");
+        foreach (var mc in new[] { regex, router, upper }) await h.CreateAsync(mc);
+        // The CRD's rule compares reserved keys without regard to case, before anything reaches the operator.
+        try { await h.PatchAsync("upper", "{\"spec\":{\"config\":{\"Kafka.Service.Account.Id\":\"sa-x\"}}}"); Assert.Fail("the CEL rule must refuse a reserved key in another case"); }
+        catch (k8s.Autorest.HttpOperationException e) { Assert.That(e.Response.Content, Does.Contain("must not set reserved key(s)")); }
+
+        foreach (var (name, fragment) in new[]
+                 {
+                     ("regex-alt", "spec.config[topics.regex]: topic pattern app\\.x|hr\\..* can match topics that do not start with an allowed prefix"),
+                     ("router", "spec.config[transforms.r.replacement]: transform org.apache.kafka.connect.transforms.RegexRouter renames topics to hr.salaries"),
+                 })
+        {
+            var stalled = await h.WaitForAsync(name, m => OperatorHarness.IsStalled(m, "PolicyViolation"), "Stalled PolicyViolation");
+            Assert.That(stalled.Status!.Conditions.First(c => c.Type == "Stalled").Message, Does.Contain(fragment));
+            Assert.That(h.Remote(name), Is.Null, "nothing reached Confluent");
+        }
+        await h.WaitForAsync("upper", m => OperatorHarness.IsReady(m), "the compliant one runs");
+    }
+
+    [Test]
     public async Task Health_endpoints_report_ready_only_after_caches_synced()
     {
         await using var h = await OperatorHarness.StartAsync("health");

@@ -68,6 +68,19 @@ public class HostileInputTests
             v => { var o = Base(NameOf(v, "dk"), ns, label); Spec(o)["secretConfig"] = new JsonArray(SecretRef("quickstart", "s", "k")); return new("key-in-both", o, "spec.secretConfig keys must not also appear in spec.config"); },
             v => { var o = Base(NameOf(v, "st"), ns, label); Config(o).Remove("kafka.topic"); Spec(o)["secretConfig"] = new JsonArray(SecretRef("kafka.topic", "s", "k")); return new("topic-in-secret", o, "move it to spec.config"); },
             v => { var o = Base(NameOf(v, "sr"), ns, label); Spec(o)["secretConfig"] = new JsonArray(SecretRef("x.password", v % 2 == 0 ? $"Bad_Secret{v}" : "s", v % 2 == 0 ? "k" : $"bad key {v}")); return new("secretRef-pattern", o, "spec.secretConfig[0].secretKeyRef"); },
+            // Issue 16: what the old checks let through.
+            v => { var o = Base(NameOf(v, "rx"), ns, label); Spec(o)["connectorClass"] = "S3_SINK";
+                    Spec(o)["config"] = new JsonObject { ["s3.bucket.name"] = "b", ["topics.regex"] = (v % 5) switch { 0 => $@"app\.{v}|hr\..*", 1 => @"app\..*|.*", 2 => $@"^app\.x$|^hr\.s{v}$", 3 => @"(?i)app\..*", _ => $@"(app|hr{v})\..*" } };
+                    return new("topic-regex-alternative", o, "spec.config[topics.regex]: topic pattern"); },
+            v => { var o = Base(NameOf(v, "tr"), ns, label); Config(o)["transforms"] = "r"; Config(o)["transforms.r.type"] = (v % 3) switch { 0 => "org.apache.kafka.connect.transforms.RegexRouter", 1 => "io.confluent.connect.transforms.TopicRegexRouter", _ => "io.confluent.connect.cloud.transforms.TopicRegexRouter" };
+                    Config(o)["transforms.r.regex"] = ".*"; Config(o)["transforms.r.replacement"] = (v % 2) switch { 0 => $"hr.{v}", _ => "$1" };
+                    return new("transform-renames-out", o, "spec.config[transforms.r.replacement]"); },
+            v => { var o = Base(NameOf(v, "ut"), ns, label); var chain = v % 2 == 0 ? "transforms" : "predicates"; Config(o)[chain] = "x"; Config(o)[$"{chain}.x.type"] = (v % 3) switch { 0 => $"com.evil.T{v}", 1 => "io.confluent.connect.transforms.ExtractTopic$Value", _ => $"org.apache.kafka.connect.transforms.Unknown{v}" };
+                    return new("unknown-transform-or-predicate", o, $"spec.config[{chain}.x.type]"); },
+            v => { var o = Base(NameOf(v, "rc"), ns, label); var k = Reserved[v % Reserved.Length]; Config(o)[(v % 2) switch { 0 => k.ToUpperInvariant(), _ => char.ToUpperInvariant(k[0]) + k[1..] }] = "x";
+                    return new("reserved-key-other-case", o, "spec.config must not set reserved key"); },
+            v => { var o = Base(NameOf(v, "ge"), ns, label); Config(o)[(v % 4) switch { 0 => "callback.url", 1 => "report.endpoint", 2 => "http.proxy", _ => "notes" }] = (v % 4) switch { 2 => $"proxy{v}.evil.net:3128", _ => $"https://evil{v}.example.net/x" };
+                    return new("endpoint-outside-the-table", o, "is not in the allowed hosts"); },
         };
         for (var i = 0; i < count; i++)
             yield return families[i % families.Count](i / families.Count);
@@ -102,7 +115,7 @@ public class HostileInputTests
                         EnvironmentId = OperatorHarness.Environment, KafkaClusterId = OperatorHarness.Cluster, ServiceAccountId = "sa-emu2",
                         CredentialsSecretRef = new V1Alpha1CredentialsSecretRef { Name = "confluent-credentials" },
                     },
-                    Policy = new V1Alpha1DepartmentPolicy { TopicPrefixes = new List<string> { "app." } },
+                    Policy = new V1Alpha1DepartmentPolicy { AllowedConnectorClasses = new List<string> { "DatagenSource" }, TopicPrefixes = new List<string> { "app." } },
                 },
             });
             var bNames = new[] { "b0", "b1", "b2" };

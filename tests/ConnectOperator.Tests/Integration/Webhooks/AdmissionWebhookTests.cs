@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Net.Http;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using ConnectOperator.Entities;
@@ -366,5 +367,161 @@ public class AdmissionWebhookTests
         Assert.That(response.GetProperty("status").GetProperty("code").GetInt32(), Is.EqualTo(403));
         Assert.That(response.GetProperty("status").GetProperty("message").GetString(), Does.StartWith($"namespace {_orphanNs} is not assigned to any Department"));
         lock (seen) Assert.That(seen, Does.Contain((1L, "managedconnectors", "denied")));
+    }
+
+    // ---- issue 16, through the real admission chain (schema, CEL, this webhook)
+
+    private string Raw(string name, string cls, params (string K, string V)[] config) =>
+        $"apiVersion: connect.ebs.io/v1alpha1\nkind: ManagedConnector\nmetadata:\n  name: {name}\n  namespace: {_h.Namespace}\nspec:\n  connectorClass: {cls}\n  config:\n"
+        + string.Concat(config.Select(c => $"    {c.K}: '{c.V}'\n"));
+
+    public static IEnumerable<TestCaseData> Bypasses()
+    {
+        TestCaseData Case(string name, string cls, string expect, params (string, string)[] config) => new TestCaseData(name, cls, expect, config).SetName("refused: " + name);
+        yield return Case("regex-second-alternative", "S3_SINK", "spec.config[topics.regex]: topic pattern app\\.orders|hr\\..* can match topics that do not start with an allowed prefix", ("topics.regex", @"app\.orders|hr\..*"));
+        yield return Case("regex-match-all", "S3_SINK", "e.g. the empty topic name", ("topics.regex", @"app\..*|.*"));
+        yield return Case("regex-anchored-alternatives", "S3_SINK", "e.g. topics starting with \"hr.s\"", ("topics.regex", @"^app\.x$|^hr\.salaries$"));
+        yield return Case("regex-case-flag", "S3_SINK", "cannot be checked", ("topics.regex", @"(?i)app\..*"));
+        yield return Case("regexrouter-out", "DatagenSource", "spec.config[transforms.r.replacement]: transform org.apache.kafka.connect.transforms.RegexRouter renames topics to hr.salaries",
+            ("kafka.topic", "app.x"), ("quickstart", "ORDERS"), ("transforms", "r"), ("transforms.r.type", "org.apache.kafka.connect.transforms.RegexRouter"), ("transforms.r.regex", ".*"), ("transforms.r.replacement", "hr.salaries"));
+        yield return Case("unknown-transform", "DatagenSource", "transform type com.evil.Exfiltrate is not one the operator knows",
+            ("kafka.topic", "app.x"), ("quickstart", "ORDERS"), ("transforms", "x"), ("transforms.x.type", "com.evil.Exfiltrate"));
+        yield return Case("extracttopic", "DatagenSource", "takes the topic from the record's data",
+            ("kafka.topic", "app.x"), ("quickstart", "ORDERS"), ("transforms", "e"), ("transforms.e.type", "io.confluent.connect.transforms.ExtractTopic$Value"));
+        yield return Case("generic-url", "DatagenSource", "spec.config[callback.url]: host evil.example.net is not in the allowed hosts",
+            ("kafka.topic", "app.x"), ("quickstart", "ORDERS"), ("callback.url", "https://evil.example.net/x"));
+        yield return Case("reserved-key-upper-case", "DatagenSource", "must not set reserved key(s)", ("kafka.topic", "app.x"), ("quickstart", "ORDERS"), ("KAFKA.API.KEY", "stolen"));
+    }
+
+    [TestCaseSource(nameof(Bypasses))]
+    public async Task Issue16_bypass(string name, string cls, string expect, (string K, string V)[] config)
+    {
+        var (code, output) = await ApplyAsync(Raw(name, cls, config), "--dry-run=server");
+        Assert.That(code, Is.Not.Zero, output);
+        Assert.That(output, Does.Contain(expect));
+    }
+
+    [Test]
+    public async Task A_department_with_ManagedConnectors_cannot_be_deleted()
+    {
+        Assert.That((await ApplyAsync(Connector("keep1"))).Code, Is.Zero);
+        await WaitCachedAsync("keep1", 1);
+        await LabelAsync(DeptKind, _h.Department);
+        var (code, output) = await _h.Kube.KubectlAsync("delete", "department", _h.Department, "--dry-run=server");
+        Assert.That(code, Is.Not.Zero, output);
+        Assert.That(output, Does.Contain(Denial("departments",
+            $"cannot delete Department {_h.Department}: it still has 1 ManagedConnector(s) {_h.Namespace}/keep1; delete those ManagedConnectors first")));
+        Assert.That(await _h.Api.GetAsync<V1Alpha1Department>(DeptKind, null, _h.Department), Is.Not.Null);
+    }
+
+    [Test]
+    public async Task Forged_reviews_flooding_the_webhook_do_not_stop_the_departments_real_creates()
+    {
+        await SetQuotaAsync(2, 100, 10);
+        var ledger = _op.Service<AdmissionDecider>().Ledger;
+        // Another address on the loopback network, as a pod elsewhere in the cluster would be: the API server calls from 127.0.0.1.
+        using var handler = new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+            ConnectCallback = async (ctx, ct) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                socket.Bind(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+                await socket.ConnectAsync(ctx.DnsEndPoint, ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var http = new HttpClient(handler);
+        var allowed = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, 300), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+        {
+            var review = new System.Text.Json.Nodes.JsonObject
+            {
+                ["apiVersion"] = "admission.k8s.io/v1", ["kind"] = "AdmissionReview",
+                ["request"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["uid"] = Guid.NewGuid().ToString(), ["operation"] = "CREATE", ["namespace"] = _h.Namespace, ["name"] = $"forged-{i % 50}",
+                    ["object"] = System.Text.Json.Nodes.JsonNode.Parse(
+                        $"{{\"apiVersion\":\"connect.ebs.io/v1alpha1\",\"kind\":\"ManagedConnector\",\"metadata\":{{\"name\":\"forged-{i % 50}\",\"namespace\":\"{_h.Namespace}\",\"uid\":\"{Guid.NewGuid()}\"}}," +
+                        "\"spec\":{\"connectorClass\":\"DatagenSource\",\"tasksMax\":1,\"config\":{\"kafka.topic\":\"app.x\",\"quickstart\":\"ORDERS\"}}}"),
+                },
+            }.ToJsonString();
+            var resp = await http.PostAsync($"https://127.0.0.1:{_port}/validate/managedconnectors", new StringContent(review, Encoding.UTF8, "application/json"), ct);
+            Assert.That(resp.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            if ((await resp.Content.ReadAsStringAsync(ct)).Contains("\"allowed\":true")) Interlocked.Increment(ref allowed);
+        });
+        Assert.That(allowed, Is.GreaterThan(0), "the forged reviews were decided (and reserved) like any other");
+        Assert.That(ledger.CountOf(_h.Department), Is.LessThanOrEqualTo(WebhookOptions.DefaultMaxReservationsPerDepartment), "bounded");
+
+        // The department's own creates, through the API server, still get both slots of the quota.
+        var (code, output) = await ApplyAsync(Connector("real-a"));
+        Assert.That(code, Is.Zero, output);
+        (code, output) = await ApplyAsync(Connector("real-b"));
+        Assert.That(code, Is.Zero, output);
+        (code, output) = await ApplyAsync(Connector("real-c"));
+        Assert.That(output, Does.Contain("exceeded quota"), "the quota itself still holds");
+        // The forged reservations would otherwise stand for ReservationTimeout and show in the other tests' ledger counts.
+        for (var i = 0; i < 50; i++) ledger.Release($"{_h.Namespace}/forged-{i}");
+    }
+
+    private string DeptYaml(string name, string ns, string? prefix) => $"""
+        apiVersion: connect.ebs.io/v1alpha1
+        kind: Department
+        metadata:
+          name: {name}
+          labels: {"{"}{TestLabel}: "{_id}"{"}"}
+        spec:
+          namespaces: [{ns}]
+        {(prefix is null ? "" : "  connectorNamePrefix: " + prefix + "\n")}  confluent:
+            environmentId: env-emu1
+            kafkaClusterId: lkc-emu1
+            serviceAccountId: sa-emu1
+            credentialsSecretRef: {"{"}name: confluent-credentials{"}"}
+        """;
+
+    [Test]
+    public async Task Department_names_with_dots_and_shared_prefixes_are_refused()
+    {
+        var (code, output) = await ApplyAsync(DeptYaml($"a.b-{_id}", "c-" + _id, null), "--dry-run=server");
+        Assert.That(code, Is.Not.Zero, output);
+        Assert.That(output, Does.Contain("metadata.name must not contain a dot"));
+
+        (code, output) = await ApplyAsync(DeptYaml("other-" + _id, "other-" + _id, _h.Prefix), "--dry-run=server");
+        Assert.That(code, Is.Not.Zero, output);
+        Assert.That(output, Does.Contain(Denial("departments",
+            $"spec.connectorNamePrefix: the Confluent connector name prefix {_h.Prefix} is already used by Department {_h.Department}")));
+    }
+
+    private async Task SetClassesAsync(string classesJson, bool unvetted)
+    {
+        await _h.Api.PatchAsync<V1Alpha1Department>(DeptKind, null, _h.Department,
+            $"{{\"spec\":{{\"policy\":{{\"allowedConnectorClasses\":{classesJson},\"allowUnvettedConnectorClasses\":{(unvetted ? "true" : "false")}}}}}}}", PatchKind.Merge);
+        await _h.WaitUntilAsync(() => Task.FromResult(Tenants.Departments.Store.Get(_h.Department) is { } d
+            && System.Text.Json.JsonSerializer.Serialize(d.Spec.Policy.AllowedConnectorClasses) == classesJson && d.Spec.Policy.AllowUnvettedConnectorClasses == unvetted), "department policy cached");
+    }
+
+    [Test]
+    public async Task An_empty_class_list_allows_none_and_an_unvetted_class_needs_the_departments_consent()
+    {
+        var snowflake = Raw("snow", "SnowflakeSink", ("topics", "app.x"));
+        try
+        {
+            await SetClassesAsync("[]", false);
+            var (code, output) = await ApplyAsync(Connector("none"), "--dry-run=server");
+            Assert.That(output, Does.Contain($"spec.connectorClass DatagenSource is not allowed for department {_h.Department} (allowed: none configured)"));
+
+            await SetClassesAsync("[\"SnowflakeSink\"]", false);
+            (code, output) = await ApplyAsync(snowflake, "--dry-run=server");
+            Assert.That(code, Is.Not.Zero, output);
+            Assert.That(output, Does.Contain("spec.connectorClass SnowflakeSink has not been vetted by the operator").And.Contain("allowUnvettedConnectorClasses: true"));
+
+            await SetClassesAsync("[\"SnowflakeSink\"]", true);
+            (code, output) = await ApplyAsync(snowflake, "--dry-run=server");
+            Assert.That(code, Is.Zero, output);
+        }
+        finally
+        {
+            await SetClassesAsync("[\"DatagenSource\",\"HttpSink\",\"PostgresCdcSource\",\"S3_SINK\"]", false);
+        }
     }
 }

@@ -118,7 +118,7 @@ public class PolicyAndQuotaTests
     [Test]
     public async Task Departments_and_quotas_among_the_inputs_count()
     {
-        var dept = "apiVersion: connect.ebs.io/v1alpha1\nkind: Department\nmetadata:\n  name: sales\nspec:\n  namespaces: [sales]\n  confluent:\n    environmentId: env-s1\n    kafkaClusterId: lkc-s1\n    serviceAccountId: sa-s1\n    credentialsSecretRef: {name: sales}\n  policy:\n    topicPrefixes: [\"sales.\"]\n";
+        var dept = "apiVersion: connect.ebs.io/v1alpha1\nkind: Department\nmetadata:\n  name: sales\nspec:\n  namespaces: [sales]\n  confluent:\n    environmentId: env-s1\n    kafkaClusterId: lkc-s1\n    serviceAccountId: sa-s1\n    credentialsSecretRef: {name: sales}\n  policy:\n    allowedConnectorClasses: [DatagenSource]\n    topicPrefixes: [\"sales.\"]\n";
         var quota = "apiVersion: connect.ebs.io/v1alpha1\nkind: ConnectorQuota\nmetadata:\n  name: sales\nspec:\n  departmentRef: {name: sales}\n  hard: {tasks: 3}\n";
         var mcs = Mc("sales", "a", "DatagenSource", 2, ("kafka.topic", "sales.a")) + "---\n" + Mc("sales", "b", "DatagenSource", 2, ("kafka.topic", "sales.b"));
         using var dir = new ValidateCli.TempDir(("all.yaml", dept + "---\n" + quota + "---\n" + mcs));

@@ -174,7 +174,7 @@ public class ChartTemplateTests
             var rule = ((YamlSequenceNode)hook.Get("rules")!).Children.Single();
             Assert.That(rule.Get("resources").Strings(), Is.EqualTo(new[] { resource }), path);
             Assert.That(rule.Get("apiGroups").Strings(), Is.EqualTo(new[] { "connect.ebs.io" }), path);
-            Assert.That(rule.Get("operations").Strings(), Is.EquivalentTo(new[] { "CREATE", "UPDATE" }), path);
+            Assert.That(rule.Get("operations").Strings(), Is.EquivalentTo(resource == "departments" ? new[] { "CREATE", "UPDATE", "DELETE" } : new[] { "CREATE", "UPDATE" }), path);
             Assert.That(hook.Get("admissionReviewVersions").Strings(), Is.EqualTo(new[] { "v1" }), path);
             Assert.That(hook.Str("sideEffects"), Is.EqualTo("None"), path);
             Assert.That(hook.Get("clientConfig", "caBundle"), Is.Null, path + ": caBundle is injected, never templated");

@@ -55,6 +55,7 @@ public class ChartValuesSchemaTests
         yield return new TestCaseData((Action<JObject>)(v => v["image"]!["pullPolicy"] = "Sometimes"), "pullPolicy").SetName("pullPolicy not in enum");
         yield return new TestCaseData((Action<JObject>)(v => v["securityContext"]!["allowPrivilegeEscalation"] = true), "allowPrivilegeEscalation").SetName("privilege escalation allowed");
         yield return new TestCaseData((Action<JObject>)(v => v["monitoring"]!["serviceMonitor"]!["enabled"] = "yes"), "enabled").SetName("serviceMonitor.enabled not boolean");
+        yield return new TestCaseData((Action<JObject>)(v => v["operator"]!["confluentBaseUrl"] = "http://api.confluent.cloud"), "confluentBaseUrl").SetName("plain http Confluent URL");
     }
 
     [TestCaseSource(nameof(BrokenValues))]
@@ -67,6 +68,17 @@ public class ChartValuesSchemaTests
         Assert.That(errors, Is.Not.Empty, "the schema accepted broken values");
         var all = string.Join("\n", errors.Select(e => e.ToString() + " " + e.Path + " " + e.Property));
         Assert.That(all, Does.Contain(expectedProperty));
+    }
+
+    [Test]
+    public async Task A_plain_http_Confluent_url_needs_allowInsecureConfluentUrl()
+    {
+        var schema = await SchemaAsync();
+        var values = DefaultValues();
+        values["operator"]!["confluentBaseUrl"] = "http://127.0.0.1:5000";
+        Assert.That(schema.Validate(values), Is.Not.Empty);
+        values["operator"]!["allowInsecureConfluentUrl"] = true;
+        Assert.That(schema.Validate(values).Select(e => e.ToString()), Is.Empty);
     }
 
     [Test]

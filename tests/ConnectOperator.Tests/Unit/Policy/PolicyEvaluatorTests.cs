@@ -55,12 +55,13 @@ public class PolicyEvaluatorTests
     }
 
     [Test]
-    public void Empty_allowlists_allow_nothing_but_empty_class_list_allows_all()
+    public void Empty_allowlists_allow_nothing_including_an_empty_class_list()
     {
         var locked = new DepartmentPolicy("locked", new[] { "ns" }, Array.Empty<string>(), Array.Empty<string>(), Array.Empty<string>());
-        var violations = PolicyEvaluator.Evaluate(locked, Connector("AnyClass", ("kafka.topic", "t"), ("connection.url", "https://h.example.com")));
-        Assert.That(violations.Select(v => v.Field), Is.EquivalentTo(new[] { "spec.config[kafka.topic]", "spec.config[connection.url]" }));
-        Assert.That(violations[0].Message, Does.Contain("none configured"));
+        var violations = PolicyEvaluator.Evaluate(locked, Connector("DatagenSource", ("kafka.topic", "t"), ("connection.url", "https://h.example.com")));
+        Assert.That(violations.Select(v => v.Field), Is.EquivalentTo(new[] { "spec.connectorClass", "spec.config[kafka.topic]", "spec.config[connection.url]" }));
+        Assert.That(violations[0].Message, Does.StartWith("spec.connectorClass DatagenSource is not allowed for department locked (allowed: none configured)"));
+        Assert.That(violations[1].Message, Does.Contain("none configured"));
     }
 
     [Test]
@@ -71,6 +72,147 @@ public class PolicyEvaluatorTests
         Assert.That(v.Field, Is.EqualTo("spec.secretConfig[database.hostname]"));
         Assert.That(v.Message, Does.Contain("move it to spec.config"));
     }
+
+    // ---- issue 16: the bypasses of the old checks, each refused now.
+
+    private static IEnumerable<TestCaseData> Bypasses()
+    {
+        // topics.regex used to be checked only up to its first '|'.
+        yield return new TestCaseData("S3_SINK", new[] { ("topics.regex", "finance\\.orders|hr\\..*") }, "spec.config[topics.regex]", "can match topics that do not start with an allowed prefix of department finance (finance.), e.g. topics starting with \"hr.").SetName("regex: second alternative of another department");
+        yield return new TestCaseData("S3_SINK", new[] { ("topics.regex", "finance\\..*|.*") }, "spec.config[topics.regex]", "e.g. the empty topic name").SetName("regex: match-all alternative");
+        yield return new TestCaseData("S3_SINK", new[] { ("topics.regex", "^finance\\.x$|^hr\\.salaries$") }, "spec.config[topics.regex]", "topics starting with \"hr.salar").SetName("regex: anchored alternatives");
+        yield return new TestCaseData("S3_SINK", new[] { ("topics.regex", "(?i)finance\\..*") }, "spec.config[topics.regex]", "cannot be checked").SetName("regex: inline case-insensitive flag");
+        yield return new TestCaseData("HttpSink", new[] { ("topics.regex", "finance\\.(a|b)|(hr)\\.x") }, "spec.config[topics.regex]", "\"hr.x").SetName("regex: alternative inside and outside groups");
+        yield return new TestCaseData("S3_SINK", new[] { ("topics", "finance.x"), ("topic.creation.default.include", "finance\\..*,hr\\..*") }, "spec.config[topic.creation.default.include]", "topic pattern hr\\..*").SetName("regex list: second regex of a topic.creation include");
+        // Transforms and predicates.
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("transforms", "r"), ("transforms.r.type", "org.apache.kafka.connect.transforms.RegexRouter"), ("transforms.r.regex", ".*"), ("transforms.r.replacement", "hr.salaries") },
+            "spec.config[transforms.r.replacement]", "renames topics to hr.salaries, which does not start with an allowed prefix").SetName("RegexRouter into another department's topic");
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("transforms", "r"), ("transforms.r.type", "io.confluent.connect.cloud.transforms.TopicRegexRouter"), ("transforms.r.regex", "finance\\.(.*)"), ("transforms.r.replacement", "$1") },
+            "spec.config[transforms.r.replacement]", "start the replacement with an allowed prefix, e.g. finance.$1").SetName("Confluent Cloud TopicRegexRouter to a bare group");
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("transforms", "t"), ("transforms.t.type", "org.apache.kafka.connect.transforms.TimestampRouter"), ("transforms.t.topic.format", "hr-${timestamp}") },
+            "spec.config[transforms.t.topic.format]", "start the format with ${topic}").SetName("TimestampRouter format outside the prefixes");
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("transforms", "e"), ("transforms.e.type", "io.confluent.connect.transforms.ExtractTopic$Value"), ("transforms.e.field", "t") },
+            "spec.config[transforms.e.type]", "takes the topic from the record's data").SetName("ExtractTopic takes the topic from data");
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("transforms", "a"), ("transforms.a.type", "com.evil.Exfiltrate") },
+            "spec.config[transforms.a.type]", "transform type com.evil.Exfiltrate is not one the operator knows").SetName("unknown transform type");
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("transforms.hidden.type", "com.evil.Exfiltrate") },
+            "spec.config[transforms.hidden.type]", "is not one the operator knows").SetName("transform configured but not listed is checked too");
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("transforms", "a") },
+            "spec.config[transforms.a.type]", "every transform needs a type").SetName("transform without a type");
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("predicates", "p"), ("predicates.p.type", "com.evil.Predicate") },
+            "spec.config[predicates.p.type]", "predicate type com.evil.Predicate is not one the operator knows").SetName("unknown predicate type");
+        // Keys by class and generic endpoints.
+        yield return new TestCaseData("HttpSink", new[] { ("topics", "finance.x"), ("http.api.url", "https://api.partner.example.com/"), ("oauth2.token.url", "https://evil.example.net/token") },
+            "spec.config[oauth2.token.url]", "host evil.example.net").SetName("class table: HttpSink oauth2 token url");
+        yield return new TestCaseData("S3_SINK", new[] { ("topics", "finance.x"), ("some.new.endpoint", "https://evil.example.net") },
+            "spec.config[some.new.endpoint]", "host evil.example.net").SetName("generic: key ending in .endpoint");
+        yield return new TestCaseData("S3_SINK", new[] { ("topics", "finance.x"), ("custom.setting", "see https://evil.example.net/x") },
+            "spec.config[custom.setting]", "cannot read a host").SetName("generic: any value with ://");
+        yield return new TestCaseData("S3_SINK", new[] { ("topics", "finance.x"), ("http.proxy", "proxy.evil.net:3128") },
+            "spec.config[http.proxy]", "host proxy.evil.net").SetName("generic: proxy key");
+        yield return new TestCaseData("S3_SINK", new[] { ("topics", "finance.x"), ("store.url", "https://s3.evil.example.net") },
+            "spec.config[store.url]", "host s3.evil.example.net").SetName("class table: S3 store url");
+        yield return new TestCaseData("HttpSource", new[] { ("url", "https://api.partner.example.com/"), ("topic.name.pattern", "hr.${entityName}") },
+            "spec.connectorClass", "is not allowed").SetName("class not allowed is reported before its keys");
+        yield return new TestCaseData("PostgresCdcSource", new[] { ("topic.prefix", "finance"), ("database.hostname", "pg.finance.internal"), ("heartbeat.topics.prefix", "hr") },
+            "spec.config[heartbeat.topics.prefix]", "topic prefix hr does not start with").SetName("class table: CDC heartbeat topic prefix");
+        yield return new TestCaseData("PostgresCdcSource", new[] { ("topic.prefix", "finance"), ("database.hostname", "pg.finance.internal"), ("signal.kafka.topic", "hr.signals") },
+            "spec.config[signal.kafka.topic]", "topic hr.signals").SetName("class table: CDC signal topic");
+        yield return new TestCaseData("PostgresCdcSourceV2", new[] { ("topic.prefix", "finance"), ("database.hostname", "pg.finance.internal"), ("topic.delimiter", "-") },
+            "spec.connectorClass", "is not allowed").SetName("class not allowed: V2 not in the department's list");
+        // Reserved keys in another letter case.
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("KAFKA.API.KEY", "stolen") }, "spec.config[KAFKA.API.KEY]", "must not set reserved key KAFKA.API.KEY (in any letter case)").SetName("reserved key in upper case");
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("Kafka.Service.Account.Id", "sa-other") }, "spec.config[Kafka.Service.Account.Id]", "reserved key").SetName("reserved key in mixed case");
+    }
+
+    [TestCaseSource(nameof(Bypasses))]
+    public void Bypasses_are_refused(string cls, (string, string)[] config, string field, string fragment)
+    {
+        var violations = PolicyEvaluator.Evaluate(Finance, Connector(cls, config));
+        Assert.That(violations.Select(v => v.Field), Does.Contain(field), string.Join("\n", violations.Select(v => v.Message)));
+        Assert.That(violations.First(v => v.Field == field).Message, Does.Contain(fragment));
+    }
+
+    private static IEnumerable<TestCaseData> StillAllowed()
+    {
+        yield return new TestCaseData("S3_SINK", new[] { ("topics.regex", "^finance\\.(orders|payments)$") }).SetName("regex: alternatives inside an escaped prefix");
+        yield return new TestCaseData("S3_SINK", new[] { ("topics.regex", "finance\\.orders|finance\\.payments\\..*") }).SetName("regex: every alternative prefixed");
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("transforms", "r,c"), ("transforms.r.type", "org.apache.kafka.connect.transforms.RegexRouter"),
+            ("transforms.r.regex", "finance\\.(.*)"), ("transforms.r.replacement", "finance.copy.$1"), ("transforms.c.type", "org.apache.kafka.connect.transforms.Cast$Value"), ("transforms.c.spec", "int64"),
+            ("transforms.c.predicate", "p"), ("predicates", "p"), ("predicates.p.type", "org.apache.kafka.connect.transforms.predicates.TopicNameMatches"), ("predicates.p.pattern", "finance\\..*") }).SetName("vetted transforms and predicates");
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("transforms", "t"), ("transforms.t.type", "org.apache.kafka.connect.transforms.TimestampRouter") }).SetName("TimestampRouter default format keeps the topic first");
+        yield return new TestCaseData("DatagenSource", new[] { ("kafka.topic", "finance.x"), ("transforms", "r"), ("transforms.r.type", "org.apache.kafka.connect.transforms.RegexRouter"), ("transforms.r.regex", "(.*)"), ("transforms.r.replacement", "$0-copy") }).SetName("RegexRouter replacement starting with the whole topic");
+        yield return new TestCaseData("HttpSink", new[] { ("topics", "finance.x"), ("http.api.url", "https://api.partner.example.com/"), ("request.method", "POST"), ("connection.user", "u") }).SetName("ordinary HttpSink config");
+    }
+
+    [TestCaseSource(nameof(StillAllowed))]
+    public void Compliant_configs_stay_allowed(string cls, (string, string)[] config)
+        => Assert.That(PolicyEvaluator.Evaluate(Finance, Connector(cls, config)).Select(v => v.Message), Is.Empty);
+
+    [Test]
+    public void A_department_may_allow_an_unknown_or_data_routed_transform_by_name()
+    {
+        var cfg = new[] { ("kafka.topic", "finance.x"), ("transforms", "e,x"), ("transforms.e.type", "io.confluent.connect.transforms.ExtractTopic$Value"), ("transforms.x.type", "com.acme.Mask") };
+        Assert.That(PolicyEvaluator.Evaluate(Finance, Connector("DatagenSource", cfg)), Has.Count.EqualTo(2));
+        var allowing = Finance with { AllowedTransforms = new[] { "io.confluent.connect.transforms.ExtractTopic$Value", "com.acme.Mask" } };
+        Assert.That(PolicyEvaluator.Evaluate(allowing, Connector("DatagenSource", cfg)), Is.Empty);
+        // Naming a renaming transform does not switch off its prefix check.
+        var router = new[] { ("kafka.topic", "finance.x"), ("transforms", "r"), ("transforms.r.type", "org.apache.kafka.connect.transforms.RegexRouter"), ("transforms.r.replacement", "hr.x") };
+        var namingRouter = Finance with { AllowedTransforms = new[] { "org.apache.kafka.connect.transforms.RegexRouter" } };
+        Assert.That(PolicyEvaluator.Evaluate(namingRouter, Connector("DatagenSource", router)).Single().Field, Is.EqualTo("spec.config[transforms.r.replacement]"));
+    }
+
+    [Test]
+    public void An_unvetted_class_is_refused_unless_the_department_allows_unvetted_classes()
+    {
+        var d = Finance with { AllowedConnectorClasses = new[] { "SnowflakeSink" } };
+        var c = Connector("SnowflakeSink", ("topics", "finance.x"), ("snowflake.url.name", "https://acct.snowflakecomputing.com"));
+        var v = PolicyEvaluator.Evaluate(d, c).First();
+        Assert.That(v.Field, Is.EqualTo("spec.connectorClass"));
+        Assert.That(v.Message, Does.StartWith("spec.connectorClass SnowflakeSink has not been vetted by the operator").And.Contain("spec.policy.allowUnvettedConnectorClasses: true"));
+        // Allowed: the common topic keys and any URL-looking value are still checked.
+        var open = d with { AllowUnvettedConnectorClasses = true };
+        Assert.That(PolicyEvaluator.Evaluate(open, c).Select(x => x.Field), Is.EqualTo(new[] { "spec.config[snowflake.url.name]" }));
+        Assert.That(PolicyEvaluator.Evaluate(open with { AllowedHosts = new[] { "*.snowflakecomputing.com" } }, c), Is.Empty);
+    }
+
+    [Test]
+    public void A_key_that_shapes_topics_beyond_checking_is_refused_when_set()
+    {
+        var d = Finance with { AllowedConnectorClasses = new[] { "PostgresCdcSourceV2" } };
+        var v = PolicyEvaluator.Evaluate(d, Connector("PostgresCdcSourceV2", ("topic.prefix", "finance"), ("database.hostname", "pg.finance.internal"), ("topic.delimiter", "-"))).Single();
+        Assert.That(v.Field, Is.EqualTo("spec.config[topic.delimiter]"));
+        Assert.That(v.Message, Does.Contain("shapes topic names in a way policy cannot check").And.Contain("remove it"));
+        Assert.That(PolicyEvaluator.Evaluate(d, Connector("PostgresCdcSourceV2", ("topic.prefix", "finance"), ("database.hostname", "pg.finance.internal"))), Is.Empty);
+    }
+
+    [Test]
+    public void Transforms_and_endpoint_keys_may_not_hide_in_secret_config()
+    {
+        var c = Connector("DatagenSource", ("kafka.topic", "finance.x")) with { SecretKeys = new[] { "transforms.r.replacement", "http.proxy.host", "kafka.api.secret".ToUpperInvariant() } };
+        var fields = PolicyEvaluator.Evaluate(Finance, c).Select(v => v.Field).ToList();
+        Assert.That(fields, Does.Contain("spec.secretConfig[transforms.r.replacement]").And.Contain("spec.secretConfig[http.proxy.host]").And.Contain("spec.secretConfig[KAFKA.API.SECRET]"));
+    }
+
+    [Test]
+    public void Every_vetted_class_is_in_the_table_with_its_keys()
+    {
+        Assert.That(ConnectorKeyTable.VettedClasses, Is.SupersetOf(new[] { "DatagenSource", "PostgresCdcSource", "S3_SINK", "HttpSink", "HttpSource", "ElasticsearchSink" }));
+        Assert.That(ConnectorKeyTable.HostKeys("ElasticsearchSink").Single(h => h.Key == "connection.url").Kind, Is.EqualTo(ConnectorKeyTable.HostKeyKind.UrlList));
+        Assert.That(ConnectorKeyTable.Transform("org.apache.kafka.connect.transforms.RegexRouter")!.Output, Is.EqualTo(ConnectorKeyTable.TransformOutput.Replacement));
+        Assert.That(ConnectorKeyTable.IsKnownPredicate("org.apache.kafka.connect.transforms.predicates.TopicNameMatches"));
+    }
+
+    [TestCase("finance.$1", true)]
+    [TestCase("finance\\.x", true)]
+    [TestCase("\\$finance.x", false)]
+    [TestCase("$0", true)]
+    [TestCase("$01", false)]
+    [TestCase("$1", false)]
+    [TestCase("${name}", false)]
+    [TestCase("fin$1", false)]
+    public void RegexRouter_replacements(string replacement, bool allowed)
+        => Assert.That(PolicyEvaluator.ReplacementStaysInPrefixes(replacement, new[] { "finance." }), Is.EqualTo(allowed));
 
     [TestCase("finance", "finance", null)]
     [TestCase("finance-dev", "finance", null)]
@@ -85,12 +227,4 @@ public class PolicyEvaluatorTests
         if (error is null) Assert.That(violation, Is.Null);
         else Assert.That(violation!.Message, Does.StartWith(error));
     }
-
-    [TestCase("^finance\\.orders.*", "finance.orders")]
-    [TestCase("finance\\..*", "finance.")]
-    [TestCase("finance.orders", "finance")]
-    [TestCase("financex?", "finance")]
-    [TestCase("(a|b)", "")]
-    public void Literal_prefix_of_a_regex(string regex, string expected)
-        => Assert.That(PolicyEvaluator.LiteralPrefixOfRegex(regex), Is.EqualTo(expected));
 }

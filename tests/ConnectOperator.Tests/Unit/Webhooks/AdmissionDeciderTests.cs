@@ -1,4 +1,5 @@
 using ConnectOperator.Entities;
+using ConnectOperator.Policy;
 using ConnectOperator.Runtime;
 using ConnectOperator.Webhooks;
 using k8s;
@@ -42,7 +43,7 @@ public class AdmissionDeciderTests
                 c.Spec.Config.Remove("kafka.topic");
                 c.Spec.SecretConfig.Add(new V1Alpha1SecretConfigEntry { Key = "kafka.topic", SecretKeyRef = new V1Alpha1SecretKeyRef { Name = "s", Key = "t" } });
             }), null, 403,
-            "spec.secretConfig key kafka.topic names a topic or network endpoint that policy must check; move it to spec.config");
+            "spec.secretConfig key kafka.topic names a topic, a network endpoint or a transform that policy must check; move it to spec.config");
         yield return new("fits the tasks quota exactly", "CREATE", Connector("fin-a", "x", 2), null, 0, "");
         yield return new("one task over the tasks quota", "CREATE", Connector("fin-a", "x", 3), null, 403,
             "exceeded quota finance-quota: requested tasks=3, used tasks=18, limited tasks=20");
@@ -155,7 +156,7 @@ public class AdmissionDeciderTests
     public async Task A_reservation_is_released_when_the_informer_shows_the_object()
     {
         var w = new AdmissionWorld();
-        w.Add(Dept("finance", new[] { "fin-a" }, Array.Empty<string>(), new[] { "finance." }, Array.Empty<string>()));
+        w.Add(Dept("finance", new[] { "fin-a" }, new[] { "DatagenSource" }, new[] { "finance." }, Array.Empty<string>()));
         w.Add(Quota("q", "finance", 2, null, null));
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var run = w.Connectors.RunAsync(cts.Token);
@@ -179,7 +180,7 @@ public class AdmissionDeciderTests
     public async Task Concurrent_creates_never_admit_more_than_the_limit()
     {
         var w = new AdmissionWorld();
-        w.Add(Dept("finance", new[] { "fin-a" }, Array.Empty<string>(), new[] { "finance." }, Array.Empty<string>()));
+        w.Add(Dept("finance", new[] { "fin-a" }, new[] { "DatagenSource" }, new[] { "finance." }, Array.Empty<string>()));
         w.Add(Quota("q", "finance", 5, null, null));
         var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Task.Run(() => w.Decide(MC, Request("CREATE", Connector("fin-a", $"n{i}", 1))))));
         Assert.That(results.Count(r => r.Allowed), Is.EqualTo(5));
@@ -328,5 +329,101 @@ public class AdmissionDeciderTests
         var r = w.Decide(MC, new AdmissionRequest { Uid = "u", Operation = "CREATE" });
         Assert.That(r.Allowed, Is.False);
         Assert.That(r.Status!.Code, Is.EqualTo(400));
+    }
+
+    // ---- issue 16
+
+    [Test]
+    public void A_department_with_ManagedConnectors_cannot_be_deleted_and_the_denial_lists_them()
+    {
+        var w = Standard();
+        var finance = w.Departments.Store.Get("finance")!;
+        var r = w.Decide(DEPT, new AdmissionRequest { Uid = "u", Operation = "DELETE", Name = "finance", OldObject = Element(finance) });
+        Assert.That(r.Allowed, Is.False);
+        Assert.That(r.Status!.Code, Is.EqualTo(403));
+        Assert.That(r.Status.Message, Is.EqualTo("cannot delete Department finance: it still has 2 ManagedConnector(s) fin-a/c1, fin-b/c2; delete those ManagedConnectors first " +
+            "(deletionPolicy decides whether their Confluent connectors are deleted or orphaned), then delete the Department"));
+        // Without the old object (API servers before 1.15 did not send it) the cached Department is used.
+        Assert.That(w.Decide(DEPT, new AdmissionRequest { Uid = "u", Operation = "DELETE", Name = "finance" }).Allowed, Is.False);
+        Assert.That(w.Decide(DEPT, new AdmissionRequest { Uid = "u", Operation = "DELETE", Name = "ops", OldObject = Element(w.Departments.Store.Get("ops")!) }).Allowed, Is.True);
+        Assert.That(w.Decide(DEPT, new AdmissionRequest { Uid = "u", Operation = "DELETE", Name = "gone" }).Allowed, Is.True);
+    }
+
+    [Test]
+    public void A_department_cannot_take_another_departments_connector_name_prefix()
+    {
+        var w = Standard();
+        var clash = Dept("sales", new[] { "sales" }, new[] { "DatagenSource" }, new[] { "sales." }, Array.Empty<string>());
+        clash.Spec.ConnectorNamePrefix = "finance";
+        var r = w.Decide(DEPT, Request("CREATE", clash));
+        Assert.That(r.Allowed, Is.False);
+        Assert.That(r.Status!.Message, Does.StartWith("spec.connectorNamePrefix: the Confluent connector name prefix finance is already used by Department finance"));
+        // Changing the prefix of an existing department is checked too; an unrelated edit of a legacy clash is not.
+        var ops = Copy(w.Departments.Store.Get("ops")!);
+        var moved = Copy(ops);
+        moved.Spec.ConnectorNamePrefix = "hr";
+        Assert.That(w.Decide(DEPT, Request("UPDATE", moved, ops)).Allowed, Is.False);
+    }
+
+    [Test]
+    public void Connectors_of_a_department_sharing_a_prefix_or_named_with_a_dot_are_refused()
+    {
+        var w = Standard();
+        var legacy = Dept("legacy", new[] { "legacy" }, new[] { "DatagenSource" }, new[] { "legacy." }, Array.Empty<string>());
+        legacy.Spec.ConnectorNamePrefix = "ops";   // from before the webhook refused it
+        w.Add(legacy);
+        var r = w.Decide(MC, Request("CREATE", Connector("legacy", "x", 1, topic: "legacy.x")));
+        Assert.That(r.Status?.Message, Does.StartWith("Department legacy cannot run connectors: spec.connectorNamePrefix: the Confluent connector name prefix ops is already used by Department ops"));
+
+        w.Add(Dept("a.b", new[] { "c" }, new[] { "DatagenSource" }, new[] { "x." }, Array.Empty<string>()));
+        r = w.Decide(MC, Request("CREATE", Connector("c", "d", 1, topic: "x.y")));
+        Assert.That(r.Status?.Message, Does.StartWith("Department a.b cannot run connectors: metadata.name a.b contains a dot"));
+    }
+
+    [Test]
+    public void Repeated_reviews_for_one_name_hold_one_reservation()
+    {
+        var w = Standard();
+        for (var i = 0; i < 20; i++)
+        {
+            var req = Request("CREATE", With(Connector("ops", "same", 1, topic: "ops.x"), c => c.Metadata.Uid = Guid.NewGuid().ToString()));
+            w.Add(Quota("ops-quota", "ops", 100, null, null));
+            Assert.That(w.Decide(MC, req, "10.0.0.9").Allowed, Is.True);
+        }
+        Assert.That(w.Ledger.CountOf("ops"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Forged_reviews_from_another_address_never_spend_the_departments_quota()
+    {
+        var w = new AdmissionWorld(new WebhookOptions { MaxReservationsPerDepartment = 8 });
+        w.Add(Dept("finance", new[] { "fin-a" }, new[] { "DatagenSource" }, new[] { "finance." }, Array.Empty<string>()));
+        w.Add(Quota("q", "finance", 2, null, null));
+        // A pod floods the webhook with reviews for names that will never exist.
+        for (var i = 0; i < 1000; i++)
+            w.Decide(MC, Request("CREATE", Connector("fin-a", $"forged-{i}", 1)), "10.1.2.3");
+        Assert.That(w.Ledger.CountOf("finance"), Is.LessThanOrEqualTo(8), "bounded per department and caller");
+        Assert.That(w.Ledger.Count, Is.LessThanOrEqualTo(8));
+        // The API server's genuine creates see none of it: both fit, the third is refused by its own reservations.
+        const string apiServer = "192.168.0.1";
+        Assert.That(w.Decide(MC, Request("CREATE", Connector("fin-a", "real-1", 1)), apiServer).Allowed, Is.True);
+        Assert.That(w.Decide(MC, Request("CREATE", Connector("fin-a", "real-2", 1)), apiServer).Allowed, Is.True);
+        Assert.That(w.Decide(MC, Request("CREATE", Connector("fin-a", "real-3", 1)), apiServer).Status?.Message,
+            Is.EqualTo("exceeded quota q: requested connectors=1, used connectors=2, limited connectors=2"));
+    }
+
+    [Test]
+    public void Past_the_bound_a_review_is_decided_but_not_reserved()
+    {
+        var ledger = new ReservationLedger(TimeProvider.System, TimeSpan.FromMinutes(1), maxPerDepartment: 2, maxTotal: 3);
+        ConnectorCandidate C(string n) => new("ns", n, "DatagenSource", 1, new Dictionary<string, string>(), Array.Empty<string>());
+        Assert.That(ledger.Reserve("d", C("a"), "x"), Is.True);
+        Assert.That(ledger.Reserve("d", C("b"), "x"), Is.True);
+        Assert.That(ledger.Reserve("d", C("c"), "x"), Is.False, "per department and caller");
+        Assert.That(ledger.Reserve("d", C("a"), "x"), Is.True, "the same object again replaces its own reservation");
+        Assert.That(ledger.Reserve("d", C("c"), "y"), Is.True, "another caller has its own bound");
+        Assert.That(ledger.Reserve("e", C("z"), "z"), Is.False, "total bound");
+        Assert.That(ledger.Active("d", "x").Keys, Is.EquivalentTo(new[] { "ns/a", "ns/b" }));
+        Assert.That(ledger.Active("d", "y").Keys, Is.EquivalentTo(new[] { "ns/c" }));
     }
 }

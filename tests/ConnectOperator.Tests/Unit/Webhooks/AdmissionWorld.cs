@@ -29,7 +29,7 @@ internal sealed class AdmissionWorld
         options ??= new WebhookOptions();
         Connectors = new Informer<V1Alpha1ManagedConnector>(ConnectorFeed);
         Tenants = new TenantDirectory(Departments, Quotas, Connectors);
-        Ledger = new ReservationLedger(Time, options.ReservationTimeout);
+        Ledger = new ReservationLedger(Time, options.ReservationTimeout, options.MaxReservationsPerDepartment, options.MaxReservations);
         Ledger.Attach(Connectors);
         Decider = new AdmissionDecider(Tenants, Ledger, options, "connect-operator-system");
     }
@@ -40,8 +40,8 @@ internal sealed class AdmissionWorld
     {
         var w = new AdmissionWorld();
         w.Add(Dept("finance", new[] { "fin-a", "fin-b", "shared" }, new[] { "DatagenSource", "HttpSink", "PostgresCdcSource" }, new[] { "finance." }, new[] { "*.db.internal" }));
-        w.Add(Dept("hr", new[] { "hr", "shared" }, Array.Empty<string>(), new[] { "hr." }, Array.Empty<string>()));
-        w.Add(Dept("ops", new[] { "ops" }, Array.Empty<string>(), new[] { "ops." }, Array.Empty<string>()));
+        w.Add(Dept("hr", new[] { "hr", "shared" }, new[] { "DatagenSource" }, new[] { "hr." }, Array.Empty<string>()));
+        w.Add(Dept("ops", new[] { "ops" }, new[] { "DatagenSource" }, new[] { "ops." }, Array.Empty<string>()));
         w.Add(Quota("finance-quota", "finance", 3, 20, 10));
         w.Add(Quota("hr-quota", "hr", null, 4, null));
         w.Add(Connector("fin-a", "c1", 8, "finance.orders"));
@@ -99,7 +99,7 @@ internal sealed class AdmissionWorld
 
     public static JsonElement Element(object o) => JsonDocument.Parse(KubernetesJson.Serialize(o)).RootElement.Clone();
 
-    public AdmissionResponse Decide(string resource, AdmissionRequest r) => Decider.Decide(resource, r);
+    public AdmissionResponse Decide(string resource, AdmissionRequest r, string caller = "") => Decider.Decide(resource, r, caller);
 
     public static T Copy<T>(T o) => KubeApiClient.DeepCopy(o);
 }
