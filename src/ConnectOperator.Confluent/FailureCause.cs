@@ -43,13 +43,19 @@ public static class FailureCause
             case JsonValueKind.String:
                 return NonEmpty(e.GetString());
             case JsonValueKind.Object:
+                var hasMessageField = false;
                 foreach (var name in (ReadOnlySpan<string>)["error", "message", "msg", "detail", "description"])
-                    if (e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && NonEmpty(v.GetString()) is { } text)
+                {
+                    if (!e.TryGetProperty(name, out var v)) continue;
+                    hasMessageField = true;
+                    if (v.ValueKind == JsonValueKind.String && NonEmpty(v.GetString()) is { } text)
                     {
                         var field = e.TryGetProperty("field", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
                         return field is { Length: > 0 } ? $"{field}: {text}" : text;
                     }
-                return e.EnumerateObject().Any() ? e.GetRawText() : null;
+                }
+                // An item whose message fields are all empty says nothing, like an empty trace.
+                return !hasMessageField && e.EnumerateObject().Any() ? e.GetRawText() : null;
             case JsonValueKind.Array:
                 return e.GetArrayLength() > 0 ? e.GetRawText() : null;
             case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:

@@ -436,11 +436,12 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                 : $"Department {department.Metadata.Name} is suspended (spec.suspend); Confluent Cloud could not be read, so the last observed state is shown";
             return await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("DepartmentSuspended", waiting), ct, suspendedBy: department.Metadata.Name);
         }
-        var trace = remote is null ? null : ConfigRedactor.ScrubValues(FailureCause.Of(remote.Status), [credentials!.ApiSecret]);
+        // No write happens while suspended, so only the values already known are scrubbed (and the API secret).
+        string? Scrub(string? text) => string.IsNullOrEmpty(text) ? null : ScrubKnown(mc, text, credentials);
+        var trace = Scrub(FailureCause.Of(remote?.Status));
         var tasks = (remote?.Status?.Tasks ?? new List<Confluent.TaskStatus>())
-            .Select(t => new V1Alpha1TaskStatus { Id = t.Id, State = t.State, Message = Truncate(ScrubKnown(mc, string.IsNullOrEmpty(t.Msg) ? "" : t.Msg, credentials) is { Length: > 0 } m ? m : null, V1Alpha1ManagedConnectorStatus.MaxTaskMessageLength) })
+            .Select(t => new V1Alpha1TaskStatus { Id = t.Id, State = t.State, Message = Truncate(Scrub(t.Msg), V1Alpha1ManagedConnectorStatus.MaxTaskMessageLength) })
             .OrderBy(t => t.Id).ToList();
-        trace = trace is null ? null : ScrubKnown(mc, trace, credentials);
         var state = remote?.Status?.Connector.State;
         var health = remote is null
             ? Health.Reconciling("DepartmentSuspended", $"the connector {name} is not in Confluent Cloud; Department {department.Metadata.Name} is suspended (spec.suspend), so it is not re-created until the platform team resumes it")

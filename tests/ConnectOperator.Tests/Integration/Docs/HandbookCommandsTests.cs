@@ -184,6 +184,7 @@ public class HandbookCommandsTests
         {
             await _kube.KubectlAsync(new[] { "delete", "rolebinding", "walk-finance-editors", "-n", "finance", "--ignore-not-found" });
             await _kube.KubectlAsync(new[] { "delete", "clusterrole,clusterrolebinding", "connect-dept-finance-reader", "--ignore-not-found" });
+            await _kube.KubectlAsync(new[] { "delete", "--ignore-not-found", "-f", Repo("deploy/kustomize/base/user-roles.yaml") });
         }
     }
 
