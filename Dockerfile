@@ -10,6 +10,9 @@
 # digest (`--build-arg RUNTIME_IMAGE=mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled@sha256:<digest>`),
 # or put the digest in these defaults and let Renovate/Dependabot update it; the chart README says how to pin the
 # operator image itself. NuGet packages are pinned by the packages*.lock.json files, restored in locked mode below.
+# The NativeAOT lock also records the ILCompiler package of the SDK that wrote it (10.0.12 with SDK 10.0.401): an SDK
+# image of another patch level fails the locked restore (NU1004) until the lock is written again with that SDK
+# (`dotnet restore src/ConnectOperator -r linux-x64 -p:PublishAot=true`), which is one more reason to pin it.
 ARG AOT_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0-noble-aot
 ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
 ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled
