@@ -91,3 +91,4 @@ public sealed class InClusterConfigTests
         Assert.That(() => OperatorOptions.BindAddresses("localhost"), Throws.InstanceOf<FormatException>());
     }
 }
+
