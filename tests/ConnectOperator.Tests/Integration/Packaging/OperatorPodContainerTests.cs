@@ -84,9 +84,13 @@ public sealed class OperatorPodContainerTests
         var saDir = Directory.CreateTempSubdirectory("co-pod-sa-").FullName;
         // The container runs as the rendered non-root user: the directory and files must be readable by it (0755/0644, as the kubelet mounts them).
         File.SetUnixFileMode(saDir, (UnixFileMode)0b111_101_101);
-        WriteAtomically(saDir, "token", first.Token);
-        WriteAtomically(saDir, "ca.crt", string.Concat(cluster.Config.SslCaCerts!.Select(c => c.ExportCertificatePem() + "\n")));
-        WriteAtomically(saDir, "namespace", ns);
+        var projected = new Dictionary<string, string>
+        {
+            ["token"] = first.Token,
+            ["ca.crt"] = string.Concat(cluster.Config.SslCaCerts!.Select(c => c.ExportCertificatePem() + "\n")),
+            ["namespace"] = ns,
+        };
+        ProjectVolume(saDir, projected);
 
         var api = new Uri(cluster.Config.Host);
         var pod = PodRun.From(podSpec, ns, new Dictionary<string, string>
@@ -168,7 +172,8 @@ public sealed class OperatorPodContainerTests
 
             // The kubelet replaces a projected token well before it expires; the old one may then be revoked.
             var second = await cluster.CreateServiceAccountIdentityAsync(ns, serviceAccount);
-            WriteAtomically(saDir, "token", second.Token);
+            projected["token"] = second.Token;
+            ProjectVolume(saDir, projected);
             await Task.Delay(ConnectOperator.Hosting.ServiceAccountTokenFile.RecheckAfter * 2);
             RevokeToken(cluster, first.Token);
             var (rc, raw) = await cluster.KubectlAsAsync(first, "get", "--raw", "/api");
@@ -241,14 +246,35 @@ public sealed class OperatorPodContainerTests
         },
     };
 
-    /// <summary>As the kubelet updates a projected volume: the new file is written aside and renamed over the old one.</summary>
-    private static void WriteAtomically(string dir, string name, string content)
+    /// <summary>
+    /// Writes the files as the kubelet's atomic writer lays out a projected volume: each version in its own hidden
+    /// directory, <c>..data</c> a symlink to the current one, swapped by a rename, and each file a symlink through it.
+    /// </summary>
+    private static void ProjectVolume(string dir, IReadOnlyDictionary<string, string> files)
     {
-        var tmp = Path.Combine(dir, "." + name + ".tmp");
-        File.WriteAllText(tmp, content);
-        File.SetUnixFileMode(tmp, (UnixFileMode)0b110_100_100);
-        File.Move(tmp, Path.Combine(dir, name), overwrite: true);
+        const UnixFileMode dirMode = (UnixFileMode)0b111_101_101, fileMode = (UnixFileMode)0b110_100_100;
+        var version = Path.Combine(dir, ".." + DateTime.UtcNow.ToString("yyyy_MM_dd_HH_mm_ss.fffffff", System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(version);
+        File.SetUnixFileMode(version, dirMode);
+        foreach (var (name, content) in files)
+        {
+            File.WriteAllText(Path.Combine(version, name), content);
+            File.SetUnixFileMode(Path.Combine(version, name), fileMode);
+        }
+        var data = Path.Combine(dir, "..data");
+        var old = File.Exists(data) || Directory.Exists(data) ? new FileInfo(data).LinkTarget : null;
+        var tmp = Path.Combine(dir, "..data_tmp");
+        File.CreateSymbolicLink(tmp, Path.GetFileName(version));
+        // rename(2) itself (File.Move refuses a link to a directory): the switch is atomic for a reader.
+        if (Rename(tmp, data) != 0) throw new IOException($"rename {tmp} {data}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        foreach (var name in files.Keys)
+            if (!File.Exists(Path.Combine(dir, name)) && new FileInfo(Path.Combine(dir, name)).LinkTarget is null)
+                File.CreateSymbolicLink(Path.Combine(dir, name), Path.Combine("..data", name));
+        if (old != null) Directory.Delete(Path.Combine(dir, old), recursive: true);
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    private static extern int Rename(string from, string to);
 
     /// <summary>kube-testenv re-reads its token file on change (hack/kube-testenv/README.md); without the line, the token is refused.</summary>
     private static void RevokeToken(TestCluster cluster, string token)
