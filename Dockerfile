@@ -6,6 +6,13 @@
 # Where no registry can be reached, hack/image/make-base.sh makes local bases and the `prebuilt` / `prebuilt-validate`
 # targets pack builds made on the host (see the chart README). Docker's legacy builder also builds every stage above
 # the target, so pass both RUNTIME_IMAGE and VALIDATE_RUNTIME_IMAGE there.
+# The bases are tags by default, which move with every .NET patch release. For a reproducible image pass them by
+# digest (`--build-arg RUNTIME_IMAGE=mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled@sha256:<digest>`),
+# or put the digest in these defaults and let Renovate/Dependabot update it; the chart README says how to pin the
+# operator image itself. NuGet packages are pinned by the packages*.lock.json files, restored in locked mode below.
+# The NativeAOT lock also records the ILCompiler package of the SDK that wrote it (10.0.12 with SDK 10.0.401): an SDK
+# image of another patch level fails the locked restore (NU1004) until the lock is written again with that SDK
+# (`dotnet restore src/ConnectOperator -r linux-x64 -p:PublishAot=true`), which is one more reason to pin it.
 ARG AOT_SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0-noble-aot
 ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
 ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/runtime-deps:10.0-noble-chiseled
@@ -38,9 +45,9 @@ COPY .artifacts/publish/ ./
 FROM ${AOT_SDK_IMAGE} AS build-native
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props ./
-COPY src/ConnectOperator/ConnectOperator.csproj src/ConnectOperator/
-COPY src/ConnectOperator.Confluent/ConnectOperator.Confluent.csproj src/ConnectOperator.Confluent/
-RUN dotnet restore src/ConnectOperator/ConnectOperator.csproj -r linux-x64 -p:PublishAot=true
+COPY src/ConnectOperator/ConnectOperator.csproj src/ConnectOperator/packages.linux-x64-aot.lock.json src/ConnectOperator/
+COPY src/ConnectOperator.Confluent/ConnectOperator.Confluent.csproj src/ConnectOperator.Confluent/packages.linux-x64-aot.lock.json src/ConnectOperator.Confluent/
+RUN dotnet restore src/ConnectOperator/ConnectOperator.csproj -r linux-x64 -p:PublishAot=true --locked-mode
 COPY crds/ crds/
 COPY src/ src/
 RUN dotnet publish src/ConnectOperator/ConnectOperator.csproj -c Release -r linux-x64 -p:PublishAot=true -o /out --no-restore \
@@ -49,9 +56,9 @@ RUN dotnet publish src/ConnectOperator/ConnectOperator.csproj -c Release -r linu
 FROM ${SDK_IMAGE} AS build
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props ./
-COPY src/ConnectOperator/ConnectOperator.csproj src/ConnectOperator/
-COPY src/ConnectOperator.Confluent/ConnectOperator.Confluent.csproj src/ConnectOperator.Confluent/
-RUN dotnet restore src/ConnectOperator/ConnectOperator.csproj
+COPY src/ConnectOperator/ConnectOperator.csproj src/ConnectOperator/packages.lock.json src/ConnectOperator/
+COPY src/ConnectOperator.Confluent/ConnectOperator.Confluent.csproj src/ConnectOperator.Confluent/packages.lock.json src/ConnectOperator.Confluent/
+RUN dotnet restore src/ConnectOperator/ConnectOperator.csproj --locked-mode
 COPY crds/ crds/
 COPY src/ src/
 RUN dotnet publish src/ConnectOperator/ConnectOperator.csproj -c Release -o /out --no-restore

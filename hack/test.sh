@@ -43,7 +43,10 @@ if [ -z "${KUBEBUILDER_ASSETS:-}" ]; then
   bash hack/kube-testenv/kube-testenv.sh install >&2 || { echo "test.sh: kube-testenv install failed" >&2; echo "0 passed, 1 failed"; exit 1; }
 fi
 
-dotnet build ConnectOperator.sln -c Release -nologo -v q >"$RESULTS/build.log" 2>&1
+# Locked mode: every package as packages.lock.json pins it (content hash included), or the restore fails. Exported as
+# an MSBuild property, so the publishes below and in the tests restore the same way.
+export RestoreLockedMode=true
+{ dotnet restore ConnectOperator.sln --locked-mode -nologo -v q && dotnet build ConnectOperator.sln -c Release --no-restore -nologo -v q; } >"$RESULTS/build.log" 2>&1
 if [ $? -ne 0 ]; then
   grep -E "error|Error" "$RESULTS/build.log" | head -40 >&2
   echo "0 passed, 1 failed"; exit 1

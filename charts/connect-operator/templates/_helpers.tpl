@@ -48,7 +48,9 @@ app.kubernetes.io/part-of: connect-operator
 {{- end }}
 
 {{- define "connect-operator.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- $ref := printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- /* tag@digest: the runtime pulls by the digest alone; the tag stays for people reading the pod spec. */}}
+{{- if .Values.image.digest }}{{ printf "%s@%s" $ref .Values.image.digest }}{{ else }}{{ $ref }}{{ end }}
 {{- end }}
 
 {{- define "connect-operator.webhookServiceName" -}}

@@ -29,9 +29,46 @@ namespace ConnectOperator.Hosting;
 /// </summary>
 public static class KubeConfigFile
 {
+    /// <summary>Where the kubelet mounts the pod's ServiceAccount token, CA bundle and namespace.</summary>
+    public const string ServiceAccountDirectory = "/var/run/secrets/kubernetes.io/serviceaccount";
+
     /// <summary>The in-cluster service account when running in a pod and no file is named; otherwise <see cref="Load"/>.</summary>
     public static KubernetesClientConfiguration InClusterOrLoad(string? path = null)
-        => path is null && KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig() : Load(path);
+        => path is null && IsInCluster(ServiceAccountDirectory, Environment.GetEnvironmentVariable) ? InCluster() : Load(path);
+
+    /// <summary>As client-go's rest.InClusterConfig: the service host and port from the environment, the token file and CA.</summary>
+    internal static bool IsInCluster(string directory, Func<string, string?> environment)
+        => !string.IsNullOrEmpty(environment("KUBERNETES_SERVICE_HOST")) && !string.IsNullOrEmpty(environment("KUBERNETES_SERVICE_PORT"))
+            && File.Exists(Path.Combine(directory, "token"));
+
+    /// <summary>
+    /// The pod's own configuration. Not the client's <c>InClusterConfig</c>: that keeps a token for a minute before
+    /// looking at the file again, where a rotated projected token is picked up at the next request here
+    /// (<see cref="ServiceAccountTokenFile"/>), and it formats an IPv6 service host without brackets in some versions.
+    /// </summary>
+    public static KubernetesClientConfiguration InCluster(string directory = ServiceAccountDirectory, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        var host = environment("KUBERNETES_SERVICE_HOST");
+        var port = environment("KUBERNETES_SERVICE_PORT");
+        if (string.IsNullOrEmpty(host) || string.IsNullOrEmpty(port))
+            throw new KubeConfigException("not in a pod: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be set");
+        if (!int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var portNumber))
+            throw new KubeConfigException($"KUBERNETES_SERVICE_PORT={port} is not a port number");
+        var token = new ServiceAccountTokenFile(Path.Combine(directory, "token"));
+        token.Read(); // fail at start-up, naming the file, rather than at the first request
+        var result = new KubernetesClientConfiguration
+        {
+            // UriBuilder brackets an IPv6 literal (KUBERNETES_SERVICE_HOST=fd00::1 on IPv6-only clusters).
+            Host = new UriBuilder(Uri.UriSchemeHttps, host, portNumber).Uri.ToString(),
+            TokenProvider = token,
+        };
+        var ca = Path.Combine(directory, "ca.crt");
+        if (File.Exists(ca)) result.SslCaCerts = Certificates(File.ReadAllBytes(ca));
+        var ns = Path.Combine(directory, "namespace");
+        if (File.Exists(ns)) result.Namespace = File.ReadAllText(ns).Trim();
+        return result;
+    }
 
     /// <summary>
     /// The client configuration for <paramref name="path"/>, else the file named by <c>KUBECONFIG</c>, else
@@ -349,6 +386,53 @@ public sealed class ExecCredentialProvider(ExternalExecution exec, ClusterEndpoi
     }
 
     private static string Shorten(string s) => s.Length <= 500 ? s.Trim() : s[..500].Trim() + "…";
+}
+
+/// <summary>
+/// A projected ServiceAccount token: the kubelet replaces the file (an atomic symlink swap) well before the old token
+/// expires, and a bound token may be revoked, so it is read again when it changes. Checking the file costs one read
+/// of a small file, at most every <see cref="RecheckAfter"/>.
+/// </summary>
+public sealed class ServiceAccountTokenFile(string path, TimeProvider? time = null) : ITokenProvider
+{
+    public static readonly TimeSpan RecheckAfter = TimeSpan.FromSeconds(5);
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly Lock _gate = new();
+    private string? _token;
+    private long _readAt;
+
+    public string Path { get; } = path;
+
+    public Task<AuthenticationHeaderValue> GetAuthenticationHeaderAsync(CancellationToken cancellationToken)
+        => Task.FromResult(new AuthenticationHeaderValue("Bearer", Current()));
+
+    internal string Current()
+    {
+        lock (_gate)
+        {
+            if (_token is null || _time.GetElapsedTime(_readAt) >= RecheckAfter)
+            {
+                // A read that fails mid-swap keeps the last token rather than sending none.
+                try { _token = Read(); }
+                catch (Exception e) when (_token is not null && e is IOException or UnauthorizedAccessException or KubeConfigException) { }
+                _readAt = _time.GetTimestamp();
+            }
+            return _token!;
+        }
+    }
+
+    internal string Read()
+    {
+        string text;
+        try { text = File.ReadAllText(Path).Trim(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KubeConfigException($"cannot read the ServiceAccount token {Path}: {e.Message}");
+        }
+        if (text.Length == 0) throw new KubeConfigException($"the ServiceAccount token {Path} is empty");
+        return text;
+    }
 }
 
 /// <summary>The client.authentication.k8s.io ExecCredential, as much of it as the exchange uses.</summary>

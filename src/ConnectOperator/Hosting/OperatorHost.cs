@@ -46,11 +46,7 @@ public static class OperatorHost
             .WriteTo.Conditional(_ => logSink is null, w => w.Sink(new ScrubbingSink(new RenderedCompactJsonFormatter(), Console.Out)))
             .WriteTo.Conditional(_ => logSink is not null, w => w.Sink(logSink ?? new NullSink())));
 
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            var address = System.Net.IPAddress.Parse(options.BindAddress);
-            k.Listen(address, options.MetricsPort);
-        });
+        builder.WebHost.ConfigureKestrel(k => options.Listen(k, options.MetricsPort));
 
         var kubeConfig = kubernetes ?? KubeConfigFile.InClusterOrLoad();
         builder.Services.AddSingleton(_ => new KubeApiClient(kubeConfig));
@@ -93,7 +89,11 @@ public static class OperatorHost
         var app = builder.Build();
         app.MapConnectWebhooks();
 
-        app.MapGet("/healthz", () => Results.Text("ok"));
+        // Not a constant "ok": a watch or the work queue that has made no progress for far longer than a healthy one
+        // can is a process a restart may cure (Liveness). Confluent being down is not: that is reported in conditions.
+        app.MapGet("/healthz", (ControllerSet set) => Liveness.Problem(set.Informers, set.Controllers, options.Liveness) is { } problem
+            ? Results.Text("wedged: " + problem, statusCode: 503)
+            : Results.Text("ok"));
         app.MapGet("/readyz", (ControllerSet set) => set.Informers.All(i => i.HasSynced)
             ? Results.Text("ok")
             : Results.Text("caches not synced: " + string.Join(", ", set.Informers.Where(i => !i.HasSynced).Select(i => i.Name)), statusCode: 503));

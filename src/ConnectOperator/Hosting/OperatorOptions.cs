@@ -51,10 +51,41 @@ public sealed class OperatorOptions
     /// <summary>Port of the admission webhooks (HTTPS); 0 disables the webhook server.</summary>
     public int WebhookPort { get; set; } = 9443;
 
-    /// <summary>Address the servers bind to.</summary>
-    public string BindAddress { get; set; } = "0.0.0.0";
+    /// <summary>
+    /// Addresses the servers listen on: <c>*</c> (the default) is every address, IPv6 and IPv4 (one dual-stack
+    /// socket on <c>[::]</c>; <c>0.0.0.0</c> where the kernel has no IPv6), so the pod answers on IPv6-only,
+    /// IPv4-only and dual-stack clusters alike; otherwise one or more addresses separated by commas.
+    /// </summary>
+    public string BindAddress { get; set; } = AnyAddress;
+
+    public const string AnyAddress = "*";
+
+    /// <summary>Listens on <see cref="BindAddress"/> at <paramref name="port"/>.</summary>
+    public void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, int port,
+        Action<Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions>? configure = null)
+    {
+        configure ??= _ => { };
+        foreach (var address in BindAddresses(BindAddress))
+        {
+            if (address is null) kestrel.ListenAnyIP(port, configure);
+            else kestrel.Listen(address, port, configure);
+        }
+    }
+
+    /// <summary>The addresses of a <see cref="BindAddress"/> value; null is "every address".</summary>
+    internal static IReadOnlyList<System.Net.IPAddress?> BindAddresses(string? value)
+    {
+        var parts = (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // "::" alone would be IPv6-only where the kernel sets bindv6only; "0.0.0.0" alone would miss IPv6-only pods.
+        if (parts.Length == 0 || parts.Any(p => p is "*" or "::" or "[::]" or "0.0.0.0")) return [null];
+        return parts.Select(p => System.Net.IPAddress.TryParse(p.Trim('[', ']'), out var a) ? a
+            : throw new FormatException($"Operator:BindAddress: {p} is not an IP address (use * for every address)")).Cast<System.Net.IPAddress?>().ToList();
+    }
 
     public LeaderElectionOptions LeaderElection { get; set; } = new();
+
+    /// <summary>When /healthz reports the process wedged.</summary>
+    public LivenessOptions Liveness { get; set; } = new();
 
     /// <summary>How far the GC heap may grow past its live size before a full collection is asked for.</summary>
     public HeapGoalOptions HeapGoal { get; set; } = new();

@@ -70,6 +70,9 @@ public interface IController
     string Name { get; }
     IReadOnlyList<IInformer> Informers { get; }
     Task RunAsync(CancellationToken ct);
+
+    /// <summary>The work queue's progress while workers run; null when they do not (a standby replica) or there is no queue.</summary>
+    QueueProgress? Progress => null;
 }
 
 /// <summary>
@@ -113,6 +116,9 @@ public sealed class Controller<T> : IController where T : class, IKubernetesObje
 
     /// <summary>The current queue (replaced after each run).</summary>
     public WorkQueue<ReconcileRequest> Queue => _queue;
+
+    // Events received while not running wait in the queue with nobody to take them: not a stall.
+    public QueueProgress? Progress => Volatile.Read(ref _running) == 1 ? _queue.Progress : null;
 
     public void Enqueue(ReconcileRequest request) => _queue.Add(request);
 

@@ -62,17 +62,55 @@ public sealed class KubeApiClient : IDisposable
         };
         if (baseUri.Scheme == Uri.UriSchemeHttps)
         {
-            if (!string.IsNullOrEmpty(config.TlsServerName)) handler.SslOptions.TargetHost = config.TlsServerName;
             if (config.SkipTlsVerify) handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
             else if (config.SslCaCerts is { } ca)
-                handler.SslOptions.RemoteCertificateValidationCallback = (sender, cert, chain, errors) =>
-                    Kubernetes.CertificateValidationCallBack(sender, ca, cert!, chain!, errors);
+                handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) => ValidateServerCertificate(ca, cert, errors, config.TlsServerName);
+            // The handler takes the name to check from the request's URL whatever SslOptions.TargetHost says, so a
+            // kubeconfig's tls-server-name is checked here instead.
+            else if (!string.IsNullOrEmpty(config.TlsServerName))
+                handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, errors) => ValidateServerCertificate(null, cert, errors, config.TlsServerName);
             // No CA in the configuration: the system's trust store decides, as for any HTTPS client.
             if (ClientCertificate(config) is { } clientCert) handler.SslOptions.ClientCertificates = new X509CertificateCollection { clientCert };
         }
         _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _ownsHttp = true;
         _credentials = Kubernetes.CreateCredentials(config);
+    }
+
+    /// <summary>
+    /// Trusts a server certificate that chains to <paramref name="ca"/> (and only to it: the cluster CA is not added to
+    /// the system's roots) and whose name matches the host. KubernetesClient's own callback drops the name check whenever
+    /// the chain needed the custom CA, which is always the case in a cluster, so any certificate the cluster CA ever
+    /// signed (a kubelet's, a webhook's) would be accepted for the API server.
+    /// </summary>
+    /// <param name="ca">The cluster CA; null: the system's trust store.</param>
+    /// <param name="serverName">The name to check instead of the URL's host (kubeconfig <c>tls-server-name</c>).</param>
+    internal static bool ValidateServerCertificate(X509Certificate2Collection? ca, X509Certificate? certificate, System.Net.Security.SslPolicyErrors errors,
+        string? serverName = null)
+    {
+        if (!string.IsNullOrEmpty(serverName) && certificate is not null)
+        {
+            using var named = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+            // As Go's crypto/tls: names from the subjectAltName only, never the subject's CN.
+            if (!named.MatchesHostname(serverName, allowWildcards: true, allowCommonName: false)) return false;
+            errors &= ~System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch;
+        }
+        if (certificate is null || (errors & (System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch | System.Net.Security.SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
+            return false;
+        if (errors == System.Net.Security.SslPolicyErrors.None) return true;
+        if (ca is null) return false;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(ca);
+        // Cluster CAs publish no revocation lists; client-go does not check revocation either.
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        var leaf = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        try { return chain.Build(leaf); }
+        finally
+        {
+            if (!ReferenceEquals(leaf, certificate)) leaf.Dispose();
+            foreach (var element in chain.ChainElements) element.Certificate.Dispose();
+        }
     }
 
     /// <summary>The client certificate, inline (base64 PEM, as a kubeconfig holds it) or from files; null when there is none.</summary>
@@ -94,6 +132,14 @@ public sealed class KubeApiClient : IDisposable
     {
         if (_ownsHttp) _http.Dispose();
     }
+
+    /// <summary>
+    /// Bound on every request but watches, body included. Longer than the API server's own limit on a request
+    /// (--request-timeout, 60 s), so a slow but live server answers with its own 504 first; what this catches is a
+    /// connection that went silent (a dead node, a dropped NAT entry). Watches end by their own timeoutSeconds and
+    /// the informer's watchdog.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(70);
 
     public static bool IsStatus(Exception e, HttpStatusCode code) => e is HttpOperationException h && h.Response?.StatusCode == code;
 
@@ -173,7 +219,7 @@ public sealed class KubeApiClient : IDisposable
     {
         var q = Query(("watch", "true"), ("allowWatchBookmarks", "true"), ("resourceVersion", resourceVersion), ("labelSelector", labelSelector),
             ("fieldSelector", fieldSelector), ("timeoutSeconds", timeoutSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        using var resp = await SendAsync(HttpMethod.Get, kind.CollectionPath(ns) + q, null, null, ct).ConfigureAwait(false);
+        using var resp = await SendAsync(HttpMethod.Get, kind.CollectionPath(ns) + q, null, null, ct, watch: true).ConfigureAwait(false);
         await using var stream = await resp.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         while (true)
@@ -215,7 +261,23 @@ public sealed class KubeApiClient : IDisposable
     }
 
     /// <summary>Sends through the client's pipeline; non-2xx becomes <see cref="HttpOperationException"/> (response body included).</summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string relative, string? body, string? contentType, CancellationToken ct)
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string relative, string? body, string? contentType, CancellationToken ct, bool watch = false)
+    {
+        if (watch) return await SendOnceAsync(method, relative, body, contentType, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(RequestTimeout);
+        try
+        {
+            // The body is buffered inside the bound: a server that sends headers and then stalls is caught too.
+            return await SendOnceAsync(method, relative, body, contentType, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{method} {relative}: no answer from the Kubernetes API server within {RequestTimeout.TotalSeconds:0} s");
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string relative, string? body, string? contentType, HttpCompletionOption completion, CancellationToken ct)
     {
         using var req = new HttpRequestMessage(method, new Uri(_baseUri, relative)) { Version = HttpVersion.Version20 };
         if (body != null)
@@ -224,7 +286,7 @@ public sealed class KubeApiClient : IDisposable
             req.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType ?? "application/json") { CharSet = "utf-8" };
         }
         if (_credentials != null) await _credentials.ProcessHttpRequestAsync(req, ct).ConfigureAwait(false);
-        var resp = await _http.SendAsync(req, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        var resp = await _http.SendAsync(req, completion, ct).ConfigureAwait(false);
         if (resp.IsSuccessStatusCode) return resp;
         var content = await resp.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         var ex = new HttpOperationException($"{method} {relative} returned {(int)resp.StatusCode} {resp.StatusCode}")

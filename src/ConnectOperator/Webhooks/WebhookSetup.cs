@@ -32,8 +32,7 @@ public static class WebhookSetup
 
         builder.WebHost.ConfigureKestrel(k =>
         {
-            var address = System.Net.IPAddress.Parse(options.BindAddress);
-            k.Listen(address, options.WebhookPort, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            options.Listen(k, options.WebhookPort, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
             {
                 // Asked on every handshake, so a rotated certificate is served without a restart.
                 ServerCertificateSelector = (_, _) => slot.Current,

@@ -45,6 +45,12 @@ public interface IInformer
     bool HasSynced { get; }
     Task WaitForSyncAsync(CancellationToken ct);
     Task RunAsync(CancellationToken ct);
+
+    /// <summary>Time since the last list, watch event or cleanly ended watch; null before <see cref="RunAsync"/>.</summary>
+    TimeSpan? SinceProgress => null;
+
+    /// <summary>The longest a healthy watch stays silent: its server-side timeout plus the watchdog's grace.</summary>
+    TimeSpan MaxWatchSilence => TimeSpan.FromSeconds(630);
 }
 
 /// <summary>
@@ -62,6 +68,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string _rv = "";
     private int _running;
+    private long _progressAt = -1;
 
     public Informer(KubeApiClient api, ResourceKind kind, InformerOptions? options = null, ILogger? logger = null,
         string? ns = null, string? labelSelector = null, string? fieldSelector = null)
@@ -91,6 +98,21 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
 
     public Task WaitForSyncAsync(CancellationToken ct) => _synced.Task.WaitAsync(ct);
 
+    public TimeSpan? SinceProgress
+    {
+        get
+        {
+            var at = Interlocked.Read(ref _progressAt);
+            return at < 0 ? null : _opts.TimeProvider.GetElapsedTime(at);
+        }
+    }
+
+    public TimeSpan MaxWatchSilence => TimeSpan.FromSeconds((_opts.WatchTimeoutSeconds ?? 600) + WatchdogGraceSeconds);
+
+    private const int WatchdogGraceSeconds = 30;
+
+    private void Progressed() => Interlocked.Exchange(ref _progressAt, _opts.TimeProvider.GetTimestamp());
+
     /// <summary>Adds a handler. Added after sync, it first receives OnAdd for every cached object (as client-go does).</summary>
     public void AddEventHandler(ResourceEventHandler<T> handler)
     {
@@ -108,6 +130,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
     public async Task RunAsync(CancellationToken ct)
     {
         if (Interlocked.Exchange(ref _running, 1) == 1) throw new InvalidOperationException($"informer {Name} already running");
+        Progressed();
         var resync = _opts.ResyncPeriod > TimeSpan.Zero ? ResyncLoopAsync(ct) : Task.CompletedTask;
         var backoff = new Backoff(_opts.MinBackoff, _opts.MaxBackoff);
         var needList = true;
@@ -119,11 +142,13 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
                 {
                     var list = await _lw.ListAsync(ct).ConfigureAwait(false);
                     Replace(list.Items, list.ResourceVersion);
+                    Progressed();
                     needList = false;
                     _synced.TrySetResult();
                 }
                 var started = _opts.TimeProvider.GetTimestamp();
                 var outcome = await WatchOnceAsync(ct).ConfigureAwait(false);
+                if (outcome == WatchOutcome.Ended) Progressed();
                 if (outcome == WatchOutcome.Gone) { needList = true; backoff.Reset(); continue; }
                 // Stream ended (server timeout or connection closed): reconnect from the last RV. A watch that lived
                 // a while resets the backoff; one closed at once backs off so a flapping server is not hammered.
@@ -146,18 +171,19 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
         try { await resync.ConfigureAwait(false); } catch (OperationCanceledException) { }
     }
 
-    private enum WatchOutcome { Ended, Gone }
+    private enum WatchOutcome { Ended, Gone, Silent }
 
     private async Task<WatchOutcome> WatchOnceAsync(CancellationToken ct)
     {
         var timeout = _opts.WatchTimeoutSeconds ?? Random.Shared.Next(300, 600);
         // Client-side watchdog: a silently dead connection must not hang the informer forever.
         using var watchdog = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        watchdog.CancelAfter(TimeSpan.FromSeconds(timeout + 30));
+        watchdog.CancelAfter(TimeSpan.FromSeconds(timeout + WatchdogGraceSeconds));
         try
         {
             await foreach (var ev in _lw.WatchAsync(LastSyncResourceVersion, timeout, watchdog.Token).ConfigureAwait(false))
             {
+                Progressed();
                 switch (ev.Type)
                 {
                     case WatchEventType.Error:
@@ -179,6 +205,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
         catch (OperationCanceledException) when (!ct.IsCancellationRequested && watchdog.IsCancellationRequested)
         {
             _log.LogWarning("informer {Name}: watch silent for longer than its timeout, reconnecting", Name);
+            return WatchOutcome.Silent;
         }
         return WatchOutcome.Ended;
     }

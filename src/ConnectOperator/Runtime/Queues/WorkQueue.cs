@@ -40,6 +40,7 @@ public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
     private readonly KeyValuePair<string, object?> _tag;
     private bool _shuttingDown;
     private long _adds, _retries;
+    private long _progressAt;
 
     /// <param name="fairnessKey">
     /// Optional: the tenant an item belongs to (e.g. its namespace); ready items are handed out round-robin across keys.
@@ -54,10 +55,24 @@ public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
         _limiter = rateLimiter ?? RateLimiters.DefaultController<T>(_time);
         _timer = _time.CreateTimer(_ => PromoteReady(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _tag = new KeyValuePair<string, object?>("name", name);
+        _progressAt = _time.GetTimestamp();
         RuntimeMetrics.Register(this);
     }
 
     public string Name { get; }
+
+    /// <summary>What a liveness check needs to tell a busy queue from a stuck one, read under one lock.</summary>
+    public QueueProgress Progress
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var longest = _processing.Count == 0 ? TimeSpan.Zero : _time.GetElapsedTime(_processing.Values.Min());
+                return new QueueProgress(_depth, _processing.Count, _time.GetElapsedTime(_progressAt), longest);
+            }
+        }
+    }
 
     /// <summary>Items ready to be handed out, across all fairness keys (not counting processing or delayed items).</summary>
     public int Depth { get { lock (_lock) return _depth; } }
@@ -184,6 +199,7 @@ public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
                     var item = DequeueReadyLocked();
                     var now = _time.GetTimestamp();
                     _processing[item] = now;
+                    _progressAt = now;
                     _dirty.Remove(item);
                     if (_enqueuedAt.Remove(item, out var at)) RuntimeMetrics.QueueLatency.Record(_time.GetElapsedTime(at, now).TotalSeconds, _tag);
                     return (true, item);
@@ -203,6 +219,7 @@ public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
         lock (_lock)
         {
             if (_processing.Remove(item, out var start)) RuntimeMetrics.WorkDuration.Record(_time.GetElapsedTime(start).TotalSeconds, _tag);
+            _progressAt = _time.GetTimestamp();
             if (_dirty.Contains(item)) EnqueueReadyLocked(item);
             else if (_shuttingDown && _processing.Count == 0) WakeGetters();
         }
@@ -271,3 +288,10 @@ public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
         _timer.Dispose();
     }
 }
+
+/// <summary>A snapshot of a <see cref="WorkQueue{T}"/> for liveness checks.</summary>
+/// <param name="Depth">Items ready to be handed out.</param>
+/// <param name="Processing">Items a worker holds.</param>
+/// <param name="SinceProgress">Time since a worker last took or finished an item (since creation when none has).</param>
+/// <param name="LongestRunning">How long the oldest item a worker holds has been held.</param>
+public readonly record struct QueueProgress(int Depth, int Processing, TimeSpan SinceProgress, TimeSpan LongestRunning);

@@ -4,68 +4,32 @@ using ConnectOperator.Tests.Infrastructure;
 namespace ConnectOperator.Tests.Integration.Packaging;
 
 /// <summary>
-/// Builds the operator image with the repository's Dockerfile and runs it. No registry can be reached here, so the
-/// runtime base is made locally (hack/image/make-base.sh) and the `prebuilt` target packs the app published on the
-/// host; the image is otherwise the one users get: non-root, no shell, both ports exposed.
+/// Builds the operator image with the repository's Dockerfile and runs it (<see cref="OperatorImage"/> says how it is
+/// built without a registry): non-root, no shell, both ports exposed. PodLikeContainerTests runs it as its pod would.
 /// </summary>
 [NonParallelizable]
 public class ContainerImageTests
 {
-    private const string Image = "connect-operator:test";
+    private const string Image = OperatorImage.Tag;
     private const string ValidateImage = "connect-operator-validate:test";
     private static readonly string Root = TestCluster.RepoRoot;
 
-    private static Task<(int Code, string Output)> Docker(params string[] args)
-        => TestCluster.RunAsync("docker", args, new Dictionary<string, string> { ["DOCKER_BUILDKIT"] = "0" }, TimeSpan.FromMinutes(10));
+    private static Task<(int Code, string Output)> Docker(params string[] args) => OperatorImage.DockerAsync(args);
 
     [OneTimeSetUp]
     public async Task BuildImageAsync()
     {
-        await EnsureEngineAsync();
-        var (code, output) = await TestCluster.RunAsync("bash", new[] { Path.Combine(Root, "hack", "image", "make-base.sh"), "connect-operator-base:local" }, timeout: TimeSpan.FromMinutes(5));
-        Assert.That(code, Is.Zero, "make-base.sh: " + output);
-        (code, output) = await Docker("run", "--rm", "--entrypoint", "/usr/share/dotnet/dotnet", "connect-operator-base:local", "--list-runtimes");
-        if (code != 0) Assert.Ignore("the Docker engine here cannot run containers, so the image cannot be tried: " + output.Trim());
-        (code, output) = await TestCluster.RunAsync("bash", new[] { Path.Combine(Root, "hack", "image", "make-base.sh"), "--native", "connect-operator-base-native:local" }, timeout: TimeSpan.FromMinutes(5));
-        Assert.That(code, Is.Zero, "make-base.sh --native: " + output);
-
-        // The operator image: the NativeAOT executable, from where the prebuilt target packs it.
-        var native = Path.GetDirectoryName(await NativeBuild.ExecutableAsync())!;
-        var packed = Path.Combine(Root, ".artifacts", "native");
-        if (Path.GetFullPath(native).TrimEnd('/') != Path.GetFullPath(packed).TrimEnd('/'))
-        {
-            if (Directory.Exists(packed)) Directory.Delete(packed, true);
-            Directory.CreateDirectory(packed);
-            foreach (var f in Directory.GetFiles(native)) File.Copy(f, Path.Combine(packed, Path.GetFileName(f)));
-        }
-        (code, output) = await Docker("build", "-q", "--target", "prebuilt", "--build-arg", "RUNTIME_IMAGE=connect-operator-base-native:local",
-            "--build-arg", "VALIDATE_RUNTIME_IMAGE=connect-operator-base:local", "-t", Image, Root);
-        Assert.That(code, Is.Zero, "docker build (operator): " + output);
+        // The operator image: the NativeAOT executable (shared with the tests that run it as its pod would).
+        await OperatorImage.BuildAsync();
 
         // The validate image: the JIT build.
         var publish = Path.Combine(Root, ".artifacts", "publish");
         if (Directory.Exists(publish)) Directory.Delete(publish, true);
-        (code, output) = await TestCluster.RunAsync("dotnet", new[] { "publish", Path.Combine(Root, "src", "ConnectOperator"), "-c", "Release", "-o", publish, "-nologo", "-v", "q" }, timeout: TimeSpan.FromMinutes(10));
+        var (code, output) = await TestCluster.RunAsync("dotnet", new[] { "publish", Path.Combine(Root, "src", "ConnectOperator"), "-c", "Release", "-o", publish, "-nologo", "-v", "q" }, timeout: TimeSpan.FromMinutes(10));
         Assert.That(code, Is.Zero, "dotnet publish: " + output);
         (code, output) = await Docker("build", "-q", "--target", "prebuilt-validate", "--build-arg", "RUNTIME_IMAGE=connect-operator-base-native:local",
             "--build-arg", "VALIDATE_RUNTIME_IMAGE=connect-operator-base:local", "-t", ValidateImage, Root);
         Assert.That(code, Is.Zero, "docker build (validate): " + output);
-    }
-
-    private static async Task EnsureEngineAsync()
-    {
-        if ((await TestCluster.RunAsync("bash", new[] { "-c", "command -v docker" })).Code != 0)
-            Assert.Ignore("no docker client on this machine: apt-get install docker.io to run the container image tests");
-        if ((await Docker("info")).Code == 0) return;
-        if ((await TestCluster.RunAsync("bash", new[] { "-c", "command -v dockerd" })).Code != 0 || Environment.UserName != "root")
-            Assert.Ignore("no running Docker engine and no dockerd to start (needs root and Debian's docker.io)");
-        await TestCluster.RunAsync("bash", new[] { "-c", "nohup dockerd >/tmp/connect-operator-dockerd.log 2>&1 &" });
-        for (var i = 0; i < 60; i++)
-        {
-            if ((await Docker("info")).Code == 0) return;
-            await Task.Delay(500);
-        }
-        Assert.Ignore("dockerd did not start (see /tmp/connect-operator-dockerd.log); container image tests need a working Docker engine");
     }
 
     [Test]
