@@ -178,24 +178,20 @@ public sealed class Controller<T> : IController where T : class, IKubernetesObje
         catch (Exception e)
         {
             _log.LogError(e, "controller {Name}: reconcile {Request} failed (attempt {Attempt})", Name, req, queue.NumRequeues(req) + 1);
-            RuntimeMetrics.ReconcileTotal.Add(1, new("controller", Name), new("result", "error"));
             queue.AddRateLimited(req);
             return;
         }
         if (result.RequeueAfter is { } after && after > TimeSpan.Zero)
         {
-            RuntimeMetrics.ReconcileTotal.Add(1, new("controller", Name), new("result", "requeue_after"));
             queue.Forget(req);
             queue.AddAfter(req, after);
         }
         else if (result.Requeue)
         {
-            RuntimeMetrics.ReconcileTotal.Add(1, new("controller", Name), new("result", "requeue"));
             queue.AddRateLimited(req);
         }
         else
         {
-            RuntimeMetrics.ReconcileTotal.Add(1, new("controller", Name), new("result", "success"));
             queue.Forget(req);
         }
     }

@@ -58,15 +58,6 @@ public sealed class Indexer<T> where T : class, IKubernetesObject<V1ObjectMeta>
         }
     }
 
-    public IReadOnlyList<string> IndexKeys(string indexName, string value)
-    {
-        lock (_lock)
-        {
-            if (!_indices.TryGetValue(indexName, out var idx)) throw new ArgumentException($"no index {indexName}", nameof(indexName));
-            return idx.TryGetValue(value, out var keys) ? keys.ToList() : [];
-        }
-    }
-
     /// <summary>Adds or replaces; returns the previous object, if any.</summary>
     internal T? Upsert(T obj)
     {
