@@ -140,14 +140,20 @@ public sealed class KubeApiClient : IDisposable
         using var resp = await SendAsync(HttpMethod.Delete, kind.ItemPath(ns, name), null, null, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Lists every page (limit 500) and returns the items and the list's resourceVersion.</summary>
-    public async Task<ListResult<T>> ListAsync<T>(ResourceKind kind, string? ns = null, string? labelSelector = null, string? fieldSelector = null, CancellationToken ct = default)
+    /// <summary>
+    /// Lists every page (limit 500) and returns the items and the list's resourceVersion. <paramref name="resourceVersion"/>
+    /// "0" lets the server answer from its watch cache; null or "" is a quorum read. It applies to the first page only: the
+    /// API rejects a resourceVersion next to a continue token, which already pins the snapshot.
+    /// </summary>
+    public async Task<ListResult<T>> ListAsync<T>(ResourceKind kind, string? ns = null, string? labelSelector = null, string? fieldSelector = null,
+        CancellationToken ct = default, string? resourceVersion = null)
     {
         var items = new List<T>();
         string? cont = null, rv = "";
         do
         {
-            var q = Query(("labelSelector", labelSelector), ("fieldSelector", fieldSelector), ("limit", "500"), ("continue", cont));
+            var q = Query(("labelSelector", labelSelector), ("fieldSelector", fieldSelector), ("limit", "500"), ("continue", cont),
+                ("resourceVersion", cont == null ? resourceVersion : null));
             using var resp = await SendAsync(HttpMethod.Get, kind.CollectionPath(ns) + q, null, null, ct).ConfigureAwait(false);
             await using var stream = await resp.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             using var doc = await JsonDocument.ParseAsync(stream, cancellationToken: ct).ConfigureAwait(false);

@@ -23,6 +23,16 @@ public sealed class InformerOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>
+    /// The first list asks for <c>resourceVersion=0</c>, served from the API server's watch cache instead of a quorum read
+    /// from etcd, as client-go's reflector does: at start-up every replica lists every kind at once, and 10,000 objects
+    /// from etcd cost the server (and the start-up time) far more than from memory. The cache may be slightly behind; the
+    /// watch from its resourceVersion catches up. If that list fails the informer falls back to a quorum list at once.
+    /// Relists after 410 or "too large resource version" are always quorum reads: the cache just proved unusable for this
+    /// resourceVersion, and reading older data than the informer already had would replay stale states to handlers.
+    /// </summary>
+    public bool InitialListFromWatchCache { get; set; } = true;
+
+    /// <summary>
     /// Trims an object before it is cached (client-go's TransformFunc), to keep memory flat at scale: e.g. drop
     /// Secret values the operator reads on demand. managedFields are always dropped: the operator never reads them,
     /// and they are often the largest part of an object.
@@ -48,9 +58,10 @@ public interface IInformer
 }
 
 /// <summary>
-/// client-go style shared informer: list, then watch from the list's resourceVersion (bookmarks only advance the
-/// resourceVersion), relist on 410 Gone (HTTP status or watch ERROR event) emitting Add/Update/Delete relative to the cache,
-/// reconnect with jittered exponential backoff, periodic resync, thread-safe <see cref="Indexer{T}"/> cache.
+/// client-go style shared informer: list (the first one from the watch cache), then watch from the list's resourceVersion
+/// (bookmarks only advance the resourceVersion), relist on 410 Gone and on "too large resource version" (HTTP status or watch
+/// ERROR event) emitting Add/Update/Delete relative to the cache, reconnect with jittered exponential backoff, periodic
+/// resync, thread-safe <see cref="Indexer{T}"/> cache.
 /// </summary>
 public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V1ObjectMeta>
 {
@@ -117,7 +128,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
             {
                 if (needList)
                 {
-                    var list = await _lw.ListAsync(ct).ConfigureAwait(false);
+                    var list = await ListAsync(ct).ConfigureAwait(false);
                     Replace(list.Items, list.ResourceVersion);
                     needList = false;
                     _synced.TrySetResult();
@@ -125,6 +136,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
                 var started = _opts.TimeProvider.GetTimestamp();
                 var outcome = await WatchOnceAsync(ct).ConfigureAwait(false);
                 if (outcome == WatchOutcome.Gone) { needList = true; backoff.Reset(); continue; }
+                if (outcome == WatchOutcome.TooLarge) { needList = true; await DelayAsync(backoff.Next(), ct).ConfigureAwait(false); continue; }
                 // Stream ended (server timeout or connection closed): reconnect from the last RV. A watch that lived
                 // a while resets the backoff; one closed at once backs off so a flapping server is not hammered.
                 if (_opts.TimeProvider.GetElapsedTime(started) > TimeSpan.FromSeconds(5)) { backoff.Reset(); continue; }
@@ -136,6 +148,15 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
                 _log.LogInformation("informer {Name}: resourceVersion {Rv} expired (410), relisting", Name, LastSyncResourceVersion);
                 needList = true;
             }
+            catch (HttpOperationException e) when (ResourceVersionErrors.IsTooLarge(e))
+            {
+                // This API server's watch cache is behind the resourceVersion (e.g. after failing over to a lagging
+                // replica). It may stay behind for a while, so back off before the quorum relist, as client-go does.
+                var d = backoff.Next();
+                _log.LogInformation("informer {Name}: resourceVersion {Rv} is too large for the server, relisting in {Delay}", Name, LastSyncResourceVersion, d);
+                needList = true;
+                await DelayAsync(d, ct).ConfigureAwait(false);
+            }
             catch (Exception e)
             {
                 var d = backoff.Next();
@@ -146,7 +167,21 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
         try { await resync.ConfigureAwait(false); } catch (OperationCanceledException) { }
     }
 
-    private enum WatchOutcome { Ended, Gone }
+    private enum WatchOutcome { Ended, Gone, TooLarge }
+
+    private async Task<ListResult<T>> ListAsync(CancellationToken ct)
+    {
+        if (ListCount == 0 && _opts.InitialListFromWatchCache)
+        {
+            try { return await _lw.ListAsync("0", ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+            catch (Exception e)
+            {
+                _log.LogInformation(e, "informer {Name}: list from the watch cache failed, falling back to a quorum list", Name);
+            }
+        }
+        return await _lw.ListAsync("", ct).ConfigureAwait(false);
+    }
 
     private async Task<WatchOutcome> WatchOnceAsync(CancellationToken ct)
     {
@@ -161,10 +196,15 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
                 switch (ev.Type)
                 {
                     case WatchEventType.Error:
-                        if (ev.Status?.Code == 410)
+                        if (ResourceVersionErrors.IsExpired(ev.Status))
                         {
-                            _log.LogInformation("informer {Name}: watch ERROR 410 ({Msg}), relisting", Name, ev.Status.Message);
+                            _log.LogInformation("informer {Name}: watch ERROR 410 ({Msg}), relisting", Name, ev.Status!.Message);
                             return WatchOutcome.Gone;
+                        }
+                        if (ResourceVersionErrors.IsTooLarge(ev.Status))
+                        {
+                            _log.LogInformation("informer {Name}: watch ERROR {Code} ({Msg}), relisting", Name, ev.Status!.Code, ev.Status.Message);
+                            return WatchOutcome.TooLarge;
                         }
                         throw new InvalidOperationException($"watch error {ev.Status?.Code}: {ev.Status?.Message}");
                     case WatchEventType.Bookmark:
