@@ -48,7 +48,8 @@ public sealed class KubeApiClient : IDisposable
     }
 
     /// <summary>Its own pipeline, set up as KubernetesClient's: CA bundle or skip-verify, client certificate, token or basic credentials.</summary>
-    public KubeApiClient(KubernetesClientConfiguration config)
+    /// <param name="rateLimit">Client-side limit on non-watch requests; null = <see cref="Rate.ApiServerRateLimit.Default"/>.</param>
+    public KubeApiClient(KubernetesClientConfiguration config, Rate.ApiServerRateLimit? rateLimit = null)
     {
         if (string.IsNullOrWhiteSpace(config.Host) || !Uri.TryCreate(config.Host, UriKind.Absolute, out var baseUri))
             throw new KubeConfigException($"the Kubernetes API server URL '{config.Host}' is not an absolute URL");
@@ -70,7 +71,7 @@ public sealed class KubeApiClient : IDisposable
             // No CA in the configuration: the system's trust store decides, as for any HTTPS client.
             if (ClientCertificate(config) is { } clientCert) handler.SslOptions.ClientCertificates = new X509CertificateCollection { clientCert };
         }
-        _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(Rate.ApiServerRateLimitHandler.Wrap(handler, rateLimit), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _ownsHttp = true;
         _credentials = Kubernetes.CreateCredentials(config);
     }
