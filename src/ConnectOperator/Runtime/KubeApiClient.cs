@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
@@ -16,6 +17,7 @@ namespace ConnectOperator.Runtime;
 public enum PatchKind { Merge, Json, StrategicMerge }
 
 /// <summary>One decoded watch event. For <see cref="WatchEventType.Error"/> <see cref="Status"/> is set instead of <see cref="Object"/>.</summary>
+[SuppressMessage("Naming", "CA1720", Justification = "The watch event's wire field is \"object\".")]
 public sealed record WatchEvent<T>(WatchEventType Type, T? Object, V1Status? Status);
 
 /// <summary>One complete (all pages) list and the resourceVersion to start watching from.</summary>
@@ -147,7 +149,7 @@ public sealed class KubeApiClient : IDisposable
     /// API rejects a resourceVersion next to a continue token, which already pins the snapshot.
     /// </summary>
     public async Task<ListResult<T>> ListAsync<T>(ResourceKind kind, string? ns = null, string? labelSelector = null, string? fieldSelector = null,
-        CancellationToken ct = default, string? resourceVersion = null)
+        string? resourceVersion = null, CancellationToken ct = default)
     {
         var items = new List<T>();
         string? cont = null, rv = "";

@@ -33,7 +33,7 @@ public static class RuntimeMetrics
 
     internal static void Register(IQueueMetrics q) { lock (Lock) Queues.Add(new WeakReference<IQueueMetrics>(q)); }
 
-    private static IEnumerable<Measurement<double>> Observe(Func<IQueueMetrics, double> f)
+    private static List<Measurement<double>> Observe(Func<IQueueMetrics, double> f)
     {
         List<IQueueMetrics> live = new();
         lock (Lock)

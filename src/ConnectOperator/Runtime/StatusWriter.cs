@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Text.Json.Nodes;
 using k8s;
@@ -11,6 +12,7 @@ namespace ConnectOperator.Runtime;
 /// <param name="Object">the object as stored after the call (the fresh server copy if written, else the input)</param>
 /// <param name="Written">false when the mutation left the status unchanged (no API call was made)</param>
 /// <param name="Attempts">PUTs sent (more than 1 after 409 conflicts)</param>
+[SuppressMessage("Naming", "CA1720", Justification = "The object as the API server returned it, as in a watch event.")]
 public sealed record StatusWriteResult<T>(T Object, bool Written, int Attempts);
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using k8s;
 using k8s.Autorest;
@@ -41,6 +42,7 @@ public sealed class InformerOptions
 }
 
 /// <summary>Handlers run synchronously on the informer loop, in event order; keep them short (enqueue a key). Objects are the cached instances: read-only.</summary>
+[SuppressMessage("Naming", "CA1711", Justification = "client-go's ResourceEventHandler, under the name people search for.")]
 public sealed class ResourceEventHandler<T>
 {
     public Action<T>? OnAdd { get; init; }

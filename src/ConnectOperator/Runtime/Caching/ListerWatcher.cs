@@ -27,7 +27,7 @@ public sealed class KubeListerWatcher<T>(KubeApiClient api, ResourceKind kind, s
 
     public async Task<ListResult<T>> ListAsync(string resourceVersion, CancellationToken ct)
     {
-        var r = await api.ListAsync<T>(kind, ns, labelSelector, fieldSelector, ct, resourceVersion).ConfigureAwait(false);
+        var r = await api.ListAsync<T>(kind, ns, labelSelector, fieldSelector, resourceVersion, ct).ConfigureAwait(false);
         foreach (var o in r.Items) FillTypeMeta(o);   // list items carry no apiVersion/kind on the wire
         return r;
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using ConnectOperator.Runtime.Rate;
 
@@ -18,6 +19,7 @@ namespace ConnectOperator.Runtime.Queues;
 /// tenant's items by at most one item per active key, instead of by the whole burst. Within a key, order stays FIFO.</item>
 /// </list>
 /// </summary>
+[SuppressMessage("Naming", "CA1711", Justification = "client-go's workqueue, under the name people search for.")]
 public sealed class WorkQueue<T> : IQueueMetrics, IDisposable where T : notnull
 {
     private readonly object _lock = new();
