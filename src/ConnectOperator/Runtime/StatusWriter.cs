@@ -41,8 +41,7 @@ public sealed class StatusWriter(KubeApiClient api, ILogger<StatusWriter>? logge
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict && attempts < maxAttempts)
             {
-                _log.LogDebug("status of {Kind} {Ns}/{Name}: conflict at resourceVersion {Rv}, re-reading", kind.Kind,
-                    current.Metadata.NamespaceProperty, current.Metadata.Name, current.Metadata.ResourceVersion);
+                _log.StatusConflict(kind.Kind, current.Metadata.NamespaceProperty, current.Metadata.Name, current.Metadata.ResourceVersion);
                 current = await api.GetAsync<T>(kind, current.Metadata.NamespaceProperty, current.Metadata.Name, ct).ConfigureAwait(false);
             }
         }

@@ -147,7 +147,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { break; }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Gone)
             {
-                _log.LogInformation("informer {Name}: resourceVersion {Rv} expired (410), relisting", Name, LastSyncResourceVersion);
+                _log.InformerExpired(Name, LastSyncResourceVersion);
                 needList = true;
             }
             catch (HttpOperationException e) when (ResourceVersionErrors.IsTooLarge(e))
@@ -155,14 +155,14 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
                 // This API server's watch cache is behind the resourceVersion (e.g. after failing over to a lagging
                 // replica). It may stay behind for a while, so back off before the quorum relist, as client-go does.
                 var d = backoff.Next();
-                _log.LogInformation("informer {Name}: resourceVersion {Rv} is too large for the server, relisting in {Delay}", Name, LastSyncResourceVersion, d);
+                _log.InformerTooLarge(Name, LastSyncResourceVersion, d);
                 needList = true;
                 await DelayAsync(d, ct).ConfigureAwait(false);
             }
             catch (Exception e)
             {
                 var d = backoff.Next();
-                _log.LogWarning(e, "informer {Name}: {Op} failed, retrying in {Delay}", Name, needList ? "list" : "watch", d);
+                _log.InformerRetrying(e, Name, needList ? "list" : "watch", d);
                 await DelayAsync(d, ct).ConfigureAwait(false);
             }
         }
@@ -179,7 +179,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
             catch (Exception e)
             {
-                _log.LogInformation(e, "informer {Name}: list from the watch cache failed, falling back to a quorum list", Name);
+                _log.InformerWatchCacheListFailed(e, Name);
             }
         }
         return await _lw.ListAsync("", ct).ConfigureAwait(false);
@@ -200,12 +200,12 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
                     case WatchEventType.Error:
                         if (ResourceVersionErrors.IsExpired(ev.Status))
                         {
-                            _log.LogInformation("informer {Name}: watch ERROR 410 ({Msg}), relisting", Name, ev.Status!.Message);
+                            _log.InformerWatchExpired(Name, ev.Status!.Message);
                             return WatchOutcome.Gone;
                         }
                         if (ResourceVersionErrors.IsTooLarge(ev.Status))
                         {
-                            _log.LogInformation("informer {Name}: watch ERROR {Code} ({Msg}), relisting", Name, ev.Status!.Code, ev.Status.Message);
+                            _log.InformerWatchTooLarge(Name, ev.Status!.Code, ev.Status.Message);
                             return WatchOutcome.TooLarge;
                         }
                         throw new InvalidOperationException($"watch error {ev.Status?.Code}: {ev.Status?.Message}");
@@ -220,7 +220,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested && watchdog.IsCancellationRequested)
         {
-            _log.LogWarning("informer {Name}: watch silent for longer than its timeout, reconnecting", Name);
+            _log.InformerWatchSilent(Name);
         }
         return WatchOutcome.Ended;
     }
@@ -299,7 +299,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
     private void Safe(Action a)
     {
         try { a(); }
-        catch (Exception e) { _log.LogError(e, "informer {Name}: event handler threw", Name); }
+        catch (Exception e) { _log.InformerHandlerThrew(e, Name); }
     }
 
     private async Task DelayAsync(TimeSpan d, CancellationToken ct)

@@ -95,13 +95,13 @@ public sealed class LeaderElection
             });
             elector.OnStartedLeading += () => { led = true; SetLeading(true); };
             elector.OnStoppedLeading += () => SetLeading(false);
-            elector.OnNewLeader += id => { _leader = id; _log.LogInformation("leader election: {Leader} leads {Lease}", id, _opts.LeaseName); };
-            elector.OnError += e => _log.LogWarning(e, "leader election error");
+            elector.OnNewLeader += id => { _leader = id; _log.NewLeader(id, _opts.LeaseName); };
+            elector.OnError += e => _log.ElectionError(e);
             try { await elector.RunUntilLeadershipLostAsync(ct).ConfigureAwait(false); }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             catch (Exception e)
             {
-                _log.LogWarning(e, "leader election failed; retrying");
+                _log.ElectionFailed(e);
                 try { await Task.Delay(_opts.RetryPeriod, ct).ConfigureAwait(false); } catch (OperationCanceledException) { }
             }
             if (led && ct.IsCancellationRequested && _opts.ReleaseOnCancel) await ReleaseAsync(lease).ConfigureAwait(false);
@@ -117,6 +117,7 @@ public sealed class LeaderElection
     private async Task ReleaseAsync(ILock lease)
     {
         using var timeout = new CancellationTokenSource(_opts.RenewDeadline);
+        var name = lease.Describe();
         try
         {
             var current = await lease.GetAsync(timeout.Token).ConfigureAwait(false);
@@ -131,13 +132,13 @@ public sealed class LeaderElection
                 LeaderTransitions = current.LeaderTransitions,
             };
             if (await lease.UpdateAsync(released, timeout.Token).ConfigureAwait(false))
-                _log.LogInformation("leader election: {Identity} released {Lease}", _opts.Identity, lease.Describe());
+                _log.LeaseReleased(_opts.Identity, name);
             else
-                _log.LogWarning("leader election: {Identity} could not release {Lease} (changed meanwhile)", _opts.Identity, lease.Describe());
+                _log.LeaseNotReleased(_opts.Identity, name);
         }
         catch (Exception e)
         {
-            _log.LogWarning(e, "leader election: releasing {Lease} failed; the next leader waits for it to expire", lease.Describe());
+            _log.LeaseReleaseFailed(e, name);
         }
     }
 
@@ -147,13 +148,13 @@ public sealed class LeaderElection
         _isLeader = leading;
         if (leading)
         {
-            _log.LogInformation("leader election: {Identity} became leader", _opts.Identity);
+            _log.BecameLeader(_opts.Identity);
             _leading.TrySetResult();
             Invoke(BecameLeader);
         }
         else
         {
-            _log.LogWarning("leader election: {Identity} lost leadership", _opts.Identity);
+            _log.LostLeadership(_opts.Identity);
             Volatile.Write(ref _leading, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             Invoke(LostLeadership);
         }
@@ -162,6 +163,6 @@ public sealed class LeaderElection
     private void Invoke(Action? a)
     {
         try { a?.Invoke(); }
-        catch (Exception e) { _log.LogError(e, "leader election handler threw"); }
+        catch (Exception e) { _log.ElectionHandlerThrew(e); }
     }
 }

@@ -45,7 +45,8 @@ public sealed class OperatorRuntime(LeaderElection election, IEnumerable<IInform
             try
             {
                 if (!election.IsLeader) continue;
-                _log.LogInformation("starting {Count} controllers", controllers.Count());
+                var count = controllers.Count();
+                _log.StartingControllers(count);
                 await Task.WhenAll(controllers.Select(c => Task.Run(() => c.RunAsync(term.Token), CancellationToken.None))).ConfigureAwait(false);
             }
             finally { election.LostLeadership -= OnLost; }
