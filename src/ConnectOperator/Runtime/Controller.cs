@@ -145,13 +145,13 @@ public sealed class Controller<T> : IController where T : class, IKubernetesObje
         {
             foreach (var i in _informers) await i.WaitForSyncAsync(ct).ConfigureAwait(false);
             foreach (var o in _informer.Store.List()) queue.Add(ReconcileRequest.For(o));
-            _log.LogInformation("controller {Name}: starting {Workers} workers", Name, _opts.Workers);
+            _log.ControllerStarting(Name, _opts.Workers);
             var workers = Enumerable.Range(0, Math.Max(1, _opts.Workers)).Select(_ => Task.Run(() => WorkerAsync(queue, ct), CancellationToken.None)).ToList();
             try { await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { }
             queue.ShutDown();
             await Task.WhenAll(workers).ConfigureAwait(false);
-            _log.LogInformation("controller {Name}: stopped", Name);
+            _log.ControllerStopped(Name);
         }
         finally
         {
@@ -192,25 +192,21 @@ public sealed class Controller<T> : IController where T : class, IKubernetesObje
         }
         catch (Exception e)
         {
-            _log.LogError(e, "controller {Name}: reconcile {Request} failed (attempt {Attempt})", Name, req, queue.NumRequeues(req) + 1);
-            RuntimeMetrics.ReconcileTotal.Add(1, new("controller", Name), new("result", "error"));
+            _log.ReconcileFailed(e, Name, req, queue.NumRequeues(req) + 1);
             queue.AddRateLimited(req);
             return;
         }
         if (result.RequeueAfter is { } after && after > TimeSpan.Zero)
         {
-            RuntimeMetrics.ReconcileTotal.Add(1, new("controller", Name), new("result", "requeue_after"));
             queue.Forget(req);
             queue.AddAfter(req, after);
         }
         else if (result.Requeue)
         {
-            RuntimeMetrics.ReconcileTotal.Add(1, new("controller", Name), new("result", "requeue"));
             queue.AddRateLimited(req);
         }
         else
         {
-            RuntimeMetrics.ReconcileTotal.Add(1, new("controller", Name), new("result", "success"));
             queue.Forget(req);
         }
     }

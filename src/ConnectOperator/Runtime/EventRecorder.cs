@@ -72,7 +72,7 @@ public sealed class EventRecorder(KubeApiClient api, EventRecorderOptions? optio
         if (!Allow($"{objKey}|{type}|{reason}"))
         {
             RuntimeMetrics.EventsDropped.Add(1);
-            _log.LogDebug("event {Reason} for {Kind} {Name} dropped by spam filter", reason, obj.Kind, md.Name);
+            _log.EventDropped(reason, obj.Kind, md.Name);
             return null;
         }
 
@@ -116,7 +116,7 @@ public sealed class EventRecorder(KubeApiClient api, EventRecorderOptions? optio
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            _log.LogWarning(e, "could not record event {Reason} for {Kind} {Name}", reason, obj.Kind, md.Name);
+            _log.EventFailed(e, reason, obj.Kind, md.Name);
             return null;
         }
         finally { stripe.Release(); }

@@ -58,7 +58,7 @@ public sealed class HeapGoal(HeapGoalOptions options, ILogger<HeapGoal> log) : B
                 // compacting collection leaves it as it is unless asked.
                 System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-                log.LogDebug("heap {Heap} MB over its goal {Goal} MB: collected", heap >> 20, HeapGoalPolicy.GoalBytes(live, options) >> 20);
+                if (log.IsEnabled(LogLevel.Debug)) log.HeapCollected(heap >> 20, HeapGoalPolicy.GoalBytes(live, options) >> 20);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
@@ -16,6 +17,7 @@ namespace ConnectOperator.Runtime;
 public enum PatchKind { Merge, Json, StrategicMerge }
 
 /// <summary>One decoded watch event. For <see cref="WatchEventType.Error"/> <see cref="Status"/> is set instead of <see cref="Object"/>.</summary>
+[SuppressMessage("Naming", "CA1720", Justification = "The watch event's wire field is \"object\".")]
 public sealed record WatchEvent<T>(WatchEventType Type, T? Object, V1Status? Status);
 
 /// <summary>One complete (all pages) list and the resourceVersion to start watching from.</summary>
@@ -48,7 +50,8 @@ public sealed class KubeApiClient : IDisposable
     }
 
     /// <summary>Its own pipeline, set up as KubernetesClient's: CA bundle or skip-verify, client certificate, token or basic credentials.</summary>
-    public KubeApiClient(KubernetesClientConfiguration config)
+    /// <param name="rateLimit">Client-side limit on non-watch requests; null = <see cref="Rate.ApiServerRateLimit.Default"/>.</param>
+    public KubeApiClient(KubernetesClientConfiguration config, Rate.ApiServerRateLimit? rateLimit = null)
     {
         if (string.IsNullOrWhiteSpace(config.Host) || !Uri.TryCreate(config.Host, UriKind.Absolute, out var baseUri))
             throw new KubeConfigException($"the Kubernetes API server URL '{config.Host}' is not an absolute URL");
@@ -72,7 +75,7 @@ public sealed class KubeApiClient : IDisposable
             // No CA in the configuration: the system's trust store decides, as for any HTTPS client.
             if (ClientCertificate(config) is { } clientCert) handler.SslOptions.ClientCertificates = new X509CertificateCollection { clientCert };
         }
-        _http = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _http = new HttpClient(Rate.ApiServerRateLimitHandler.Wrap(handler, rateLimit), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _ownsHttp = true;
         _credentials = Kubernetes.CreateCredentials(config);
     }
@@ -186,14 +189,20 @@ public sealed class KubeApiClient : IDisposable
         using var resp = await SendAsync(HttpMethod.Delete, kind.ItemPath(ns, name), null, null, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Lists every page (limit 500) and returns the items and the list's resourceVersion.</summary>
-    public async Task<ListResult<T>> ListAsync<T>(ResourceKind kind, string? ns = null, string? labelSelector = null, string? fieldSelector = null, CancellationToken ct = default)
+    /// <summary>
+    /// Lists every page (limit 500) and returns the items and the list's resourceVersion. <paramref name="resourceVersion"/>
+    /// "0" lets the server answer from its watch cache; null or "" is a quorum read. It applies to the first page only: the
+    /// API rejects a resourceVersion next to a continue token, which already pins the snapshot.
+    /// </summary>
+    public async Task<ListResult<T>> ListAsync<T>(ResourceKind kind, string? ns = null, string? labelSelector = null, string? fieldSelector = null,
+        string? resourceVersion = null, CancellationToken ct = default)
     {
         var items = new List<T>();
         string? cont = null, rv = "";
         do
         {
-            var q = Query(("labelSelector", labelSelector), ("fieldSelector", fieldSelector), ("limit", "500"), ("continue", cont));
+            var q = Query(("labelSelector", labelSelector), ("fieldSelector", fieldSelector), ("limit", "500"), ("continue", cont),
+                ("resourceVersion", cont == null ? resourceVersion : null));
             using var resp = await SendAsync(HttpMethod.Get, kind.CollectionPath(ns) + q, null, null, ct).ConfigureAwait(false);
             await using var stream = await resp.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             using var doc = await JsonDocument.ParseAsync(stream, cancellationToken: ct).ConfigureAwait(false);

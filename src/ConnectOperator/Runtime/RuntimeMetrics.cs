@@ -2,7 +2,11 @@ using System.Diagnostics.Metrics;
 
 namespace ConnectOperator.Runtime;
 
-/// <summary>The runtime's instruments, on Meter "ConnectOperator.Runtime" (export with OpenTelemetry or prometheus-net's meter adapter).</summary>
+/// <summary>
+/// The runtime's instruments, on Meter "ConnectOperator.Runtime" (export with OpenTelemetry or prometheus-net's meter adapter).
+/// Reconciles are not counted here: the documented <c>connect_operator_reconcile_total</c> comes from
+/// Observability's MeteredReconciler, and a second counter here counted every pass twice under another name.
+/// </summary>
 public static class RuntimeMetrics
 {
     public const string MeterName = "ConnectOperator.Runtime";
@@ -13,7 +17,6 @@ public static class RuntimeMetrics
     public static readonly Counter<long> QueueRetries = Meter.CreateCounter<long>("workqueue_retries_total", description: "Rate-limited re-adds");
     public static readonly Histogram<double> QueueLatency = Meter.CreateHistogram<double>("workqueue_queue_duration_seconds", "s", "Time an item waits before processing");
     public static readonly Histogram<double> WorkDuration = Meter.CreateHistogram<double>("workqueue_work_duration_seconds", "s", "Processing time per item");
-    public static readonly Counter<long> ReconcileTotal = Meter.CreateCounter<long>("controller_reconcile_total", description: "Reconciles by result (success, error, requeue, requeue_after)");
     public static readonly Counter<long> EventsDropped = Meter.CreateCounter<long>("events_dropped_total", description: "Kubernetes Events dropped by the spam filter");
 
     private static readonly object Lock = new();
@@ -30,7 +33,7 @@ public static class RuntimeMetrics
 
     internal static void Register(IQueueMetrics q) { lock (Lock) Queues.Add(new WeakReference<IQueueMetrics>(q)); }
 
-    private static IEnumerable<Measurement<double>> Observe(Func<IQueueMetrics, double> f)
+    private static List<Measurement<double>> Observe(Func<IQueueMetrics, double> f)
     {
         List<IQueueMetrics> live = new();
         lock (Lock)

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Text.Json.Nodes;
 using k8s;
@@ -11,6 +12,7 @@ namespace ConnectOperator.Runtime;
 /// <param name="Object">the object as stored after the call (the fresh server copy if written, else the input)</param>
 /// <param name="Written">false when the mutation left the status unchanged (no API call was made)</param>
 /// <param name="Attempts">PUTs sent (more than 1 after 409 conflicts)</param>
+[SuppressMessage("Naming", "CA1720", Justification = "The object as the API server returned it, as in a watch event.")]
 public sealed record StatusWriteResult<T>(T Object, bool Written, int Attempts);
 
 /// <summary>
@@ -39,8 +41,7 @@ public sealed class StatusWriter(KubeApiClient api, ILogger<StatusWriter>? logge
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Conflict && attempts < maxAttempts)
             {
-                _log.LogDebug("status of {Kind} {Ns}/{Name}: conflict at resourceVersion {Rv}, re-reading", kind.Kind,
-                    current.Metadata.NamespaceProperty, current.Metadata.Name, current.Metadata.ResourceVersion);
+                _log.StatusConflict(kind.Kind, current.Metadata.NamespaceProperty, current.Metadata.Name, current.Metadata.ResourceVersion);
                 current = await api.GetAsync<T>(kind, current.Metadata.NamespaceProperty, current.Metadata.Name, ct).ConfigureAwait(false);
             }
         }

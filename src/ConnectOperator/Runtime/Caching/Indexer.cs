@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using k8s;
 using k8s.Models;
 
@@ -22,8 +23,10 @@ public sealed class Indexer<T> where T : class, IKubernetesObject<V1ObjectMeta>
         AddIndex(NamespaceIndex, o => string.IsNullOrEmpty(o.Metadata?.NamespaceProperty) ? [] : [o.Metadata.NamespaceProperty]);
     }
 
+    [SuppressMessage("Design", "CA1000", Justification = "client-go's MetaNamespaceKeyFunc, named by the store whose keys it makes.")]
     public static string KeyOf(T obj) => KeyOf(obj.Metadata?.NamespaceProperty, obj.Metadata?.Name ?? throw new ArgumentException("object has no name"));
 
+    [SuppressMessage("Design", "CA1000", Justification = "client-go's MetaNamespaceKeyFunc, named by the store whose keys it makes.")]
     public static string KeyOf(string? ns, string name) => string.IsNullOrEmpty(ns) ? name : ns + "/" + name;
 
     /// <summary>Adds an index; existing objects are indexed immediately. Index values are compared ordinally.</summary>
@@ -55,15 +58,6 @@ public sealed class Indexer<T> where T : class, IKubernetesObject<V1ObjectMeta>
         {
             if (!_indices.TryGetValue(indexName, out var idx)) throw new ArgumentException($"no index {indexName}", nameof(indexName));
             return idx.TryGetValue(value, out var keys) ? keys.Select(k => _items[k]).ToList() : [];
-        }
-    }
-
-    public IReadOnlyList<string> IndexKeys(string indexName, string value)
-    {
-        lock (_lock)
-        {
-            if (!_indices.TryGetValue(indexName, out var idx)) throw new ArgumentException($"no index {indexName}", nameof(indexName));
-            return idx.TryGetValue(value, out var keys) ? keys.ToList() : [];
         }
     }
 
@@ -111,5 +105,5 @@ public sealed class Indexer<T> where T : class, IKubernetesObject<V1ObjectMeta>
         }
     }
 
-    private static IEnumerable<string> SafeIndex(Func<T, IEnumerable<string>> fn, T obj) => (fn(obj) ?? []).Distinct(StringComparer.Ordinal).ToList();
+    private static List<string> SafeIndex(Func<T, IEnumerable<string>> fn, T obj) => (fn(obj) ?? []).Distinct(StringComparer.Ordinal).ToList();
 }

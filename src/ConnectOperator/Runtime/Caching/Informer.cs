@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using k8s;
 using k8s.Autorest;
@@ -23,6 +24,16 @@ public sealed class InformerOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>
+    /// The first list asks for <c>resourceVersion=0</c>, served from the API server's watch cache instead of a quorum read
+    /// from etcd, as client-go's reflector does: at start-up every replica lists every kind at once, and 10,000 objects
+    /// from etcd cost the server (and the start-up time) far more than from memory. The cache may be slightly behind; the
+    /// watch from its resourceVersion catches up. If that list fails the informer falls back to a quorum list at once.
+    /// Relists after 410 or "too large resource version" are always quorum reads: the cache just proved unusable for this
+    /// resourceVersion, and reading older data than the informer already had would replay stale states to handlers.
+    /// </summary>
+    public bool InitialListFromWatchCache { get; set; } = true;
+
+    /// <summary>
     /// Trims an object before it is cached (client-go's TransformFunc), to keep memory flat at scale: e.g. drop
     /// Secret values the operator reads on demand. managedFields are always dropped: the operator never reads them,
     /// and they are often the largest part of an object.
@@ -31,6 +42,7 @@ public sealed class InformerOptions
 }
 
 /// <summary>Handlers run synchronously on the informer loop, in event order; keep them short (enqueue a key). Objects are the cached instances: read-only.</summary>
+[SuppressMessage("Naming", "CA1711", Justification = "client-go's ResourceEventHandler, under the name people search for.")]
 public sealed class ResourceEventHandler<T>
 {
     public Action<T>? OnAdd { get; init; }
@@ -54,9 +66,10 @@ public interface IInformer
 }
 
 /// <summary>
-/// client-go style shared informer: list, then watch from the list's resourceVersion (bookmarks only advance the
-/// resourceVersion), relist on 410 Gone (HTTP status or watch ERROR event) emitting Add/Update/Delete relative to the cache,
-/// reconnect with jittered exponential backoff, periodic resync, thread-safe <see cref="Indexer{T}"/> cache.
+/// client-go style shared informer: list (the first one from the watch cache), then watch from the list's resourceVersion
+/// (bookmarks only advance the resourceVersion), relist on 410 Gone and on "too large resource version" (HTTP status or watch
+/// ERROR event) emitting Add/Update/Delete relative to the cache, reconnect with jittered exponential backoff, periodic
+/// resync, thread-safe <see cref="Indexer{T}"/> cache.
 /// </summary>
 public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V1ObjectMeta>
 {
@@ -140,7 +153,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
             {
                 if (needList)
                 {
-                    var list = await _lw.ListAsync(ct).ConfigureAwait(false);
+                    var list = await ListAsync(ct).ConfigureAwait(false);
                     Replace(list.Items, list.ResourceVersion);
                     Progressed();
                     needList = false;
@@ -150,6 +163,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
                 var outcome = await WatchOnceAsync(ct).ConfigureAwait(false);
                 if (outcome == WatchOutcome.Ended) Progressed();
                 if (outcome == WatchOutcome.Gone) { needList = true; backoff.Reset(); continue; }
+                if (outcome == WatchOutcome.TooLarge) { needList = true; await DelayAsync(backoff.Next(), ct).ConfigureAwait(false); continue; }
                 // Stream ended (server timeout or connection closed): reconnect from the last RV. A watch that lived
                 // a while resets the backoff; one closed at once backs off so a flapping server is not hammered.
                 if (_opts.TimeProvider.GetElapsedTime(started) > TimeSpan.FromSeconds(5)) { backoff.Reset(); continue; }
@@ -158,20 +172,43 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { break; }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Gone)
             {
-                _log.LogInformation("informer {Name}: resourceVersion {Rv} expired (410), relisting", Name, LastSyncResourceVersion);
+                _log.InformerExpired(Name, LastSyncResourceVersion);
                 needList = true;
+            }
+            catch (HttpOperationException e) when (ResourceVersionErrors.IsTooLarge(e))
+            {
+                // This API server's watch cache is behind the resourceVersion (e.g. after failing over to a lagging
+                // replica). It may stay behind for a while, so back off before the quorum relist, as client-go does.
+                var d = backoff.Next();
+                _log.InformerTooLarge(Name, LastSyncResourceVersion, d);
+                needList = true;
+                await DelayAsync(d, ct).ConfigureAwait(false);
             }
             catch (Exception e)
             {
                 var d = backoff.Next();
-                _log.LogWarning(e, "informer {Name}: {Op} failed, retrying in {Delay}", Name, needList ? "list" : "watch", d);
+                _log.InformerRetrying(e, Name, needList ? "list" : "watch", d);
                 await DelayAsync(d, ct).ConfigureAwait(false);
             }
         }
         try { await resync.ConfigureAwait(false); } catch (OperationCanceledException) { }
     }
 
-    private enum WatchOutcome { Ended, Gone, Silent }
+    private enum WatchOutcome { Ended, Gone, TooLarge, Silent }
+
+    private async Task<ListResult<T>> ListAsync(CancellationToken ct)
+    {
+        if (ListCount == 0 && _opts.InitialListFromWatchCache)
+        {
+            try { return await _lw.ListAsync("0", ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { throw; }
+            catch (Exception e)
+            {
+                _log.InformerWatchCacheListFailed(e, Name);
+            }
+        }
+        return await _lw.ListAsync("", ct).ConfigureAwait(false);
+    }
 
     private async Task<WatchOutcome> WatchOnceAsync(CancellationToken ct)
     {
@@ -187,10 +224,15 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
                 switch (ev.Type)
                 {
                     case WatchEventType.Error:
-                        if (ev.Status?.Code == 410)
+                        if (ResourceVersionErrors.IsExpired(ev.Status))
                         {
-                            _log.LogInformation("informer {Name}: watch ERROR 410 ({Msg}), relisting", Name, ev.Status.Message);
+                            _log.InformerWatchExpired(Name, ev.Status!.Message);
                             return WatchOutcome.Gone;
+                        }
+                        if (ResourceVersionErrors.IsTooLarge(ev.Status))
+                        {
+                            _log.InformerWatchTooLarge(Name, ev.Status!.Code, ev.Status.Message);
+                            return WatchOutcome.TooLarge;
                         }
                         throw new InvalidOperationException($"watch error {ev.Status?.Code}: {ev.Status?.Message}");
                     case WatchEventType.Bookmark:
@@ -204,7 +246,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested && watchdog.IsCancellationRequested)
         {
-            _log.LogWarning("informer {Name}: watch silent for longer than its timeout, reconnecting", Name);
+            _log.InformerWatchSilent(Name);
             return WatchOutcome.Silent;
         }
         return WatchOutcome.Ended;
@@ -284,7 +326,7 @@ public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V
     private void Safe(Action a)
     {
         try { a(); }
-        catch (Exception e) { _log.LogError(e, "informer {Name}: event handler threw", Name); }
+        catch (Exception e) { _log.InformerHandlerThrew(e, Name); }
     }
 
     private async Task DelayAsync(TimeSpan d, CancellationToken ct)

@@ -8,6 +8,12 @@ public interface IListerWatcher<T>
 {
     Task<ListResult<T>> ListAsync(CancellationToken ct);
 
+    /// <summary>
+    /// A list at <paramref name="resourceVersion"/> with the API's semantics: "0" = any state the server has cached (its watch
+    /// cache), "" = a quorum read. A lister that cannot choose answers every list as a quorum read, which is always correct.
+    /// </summary>
+    Task<ListResult<T>> ListAsync(string resourceVersion, CancellationToken ct) => ListAsync(ct);
+
     IAsyncEnumerable<WatchEvent<T>> WatchAsync(string resourceVersion, int timeoutSeconds, CancellationToken ct);
 }
 
@@ -17,9 +23,11 @@ public sealed class KubeListerWatcher<T>(KubeApiClient api, ResourceKind kind, s
 {
     public ResourceKind Kind => kind;
 
-    public async Task<ListResult<T>> ListAsync(CancellationToken ct)
+    public Task<ListResult<T>> ListAsync(CancellationToken ct) => ListAsync("", ct);
+
+    public async Task<ListResult<T>> ListAsync(string resourceVersion, CancellationToken ct)
     {
-        var r = await api.ListAsync<T>(kind, ns, labelSelector, fieldSelector, ct).ConfigureAwait(false);
+        var r = await api.ListAsync<T>(kind, ns, labelSelector, fieldSelector, resourceVersion, ct).ConfigureAwait(false);
         foreach (var o in r.Items) FillTypeMeta(o);   // list items carry no apiVersion/kind on the wire
         return r;
     }

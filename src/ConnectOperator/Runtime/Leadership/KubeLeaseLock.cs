@@ -51,9 +51,14 @@ public sealed class KubeLeaseLock(KubeApiClient api, string @namespace, string n
         catch (HttpOperationException) { return false; }
     }
 
+    /// <summary>
+    /// The elector's view of a Lease. A released Lease has an empty holder, which the API server does not return at all
+    /// (omitempty); KubernetesClient's elector reads a null holder as "no Lease yet" and tries to create it, which fails
+    /// forever on the existing object, so an existing Lease without a holder is reported as "" (free to take).
+    /// </summary>
     internal static LeaderElectionRecord ToRecord(V1LeaseSpec? spec) => new()
     {
-        HolderIdentity = spec?.HolderIdentity,
+        HolderIdentity = spec?.HolderIdentity ?? "",
         AcquireTime = spec?.AcquireTime,
         RenewTime = spec?.RenewTime,
         LeaderTransitions = spec?.LeaseTransitions ?? 0,

@@ -15,6 +15,13 @@ public sealed class LeaderElectionOptions
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
     public TimeSpan RenewDeadline { get; set; } = TimeSpan.FromSeconds(10);
     public TimeSpan RetryPeriod { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Give the Lease up when <see cref="LeaderElection.RunAsync"/> is cancelled while leading (client-go's ReleaseOnCancel),
+    /// so the next replica of a rolling update takes over within a retry period instead of waiting out the lease duration.
+    /// Safe only because the host cancels the election after its controllers have stopped (<see cref="OperatorRuntime"/>).
+    /// </summary>
+    public bool ReleaseOnCancel { get; set; } = true;
 }
 
 /// <summary>
@@ -26,7 +33,7 @@ public sealed class LeaderElectionOptions
 /// </summary>
 public sealed class LeaderElection
 {
-    private readonly KubeApiClient _api;
+    private readonly Func<ILock> _newLock;
     private readonly LeaderElectionOptions _opts;
     private readonly ILogger _log;
     private volatile bool _isLeader;
@@ -34,8 +41,16 @@ public sealed class LeaderElection
     private TaskCompletionSource _leading = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public LeaderElection(KubeApiClient api, LeaderElectionOptions options, ILogger? logger = null)
+        : this(() => new KubeLeaseLock(api, options.LeaseNamespace, options.LeaseName, options.Identity), options, logger)
     {
-        _api = api;
+    }
+
+    /// <summary>Over any lock (tests use an in-memory Lease).</summary>
+    internal static LeaderElection ForLock(Func<ILock> newLock, LeaderElectionOptions options, ILogger? logger = null) => new(newLock, options, logger);
+
+    private LeaderElection(Func<ILock> newLock, LeaderElectionOptions options, ILogger? logger)
+    {
+        _newLock = newLock;
         _opts = options;
         _log = logger ?? NullLogger.Instance;
     }
@@ -53,7 +68,11 @@ public sealed class LeaderElection
     /// <summary>Completes when this replica leads (immediately if it does now).</summary>
     public Task WhenLeaderAsync(CancellationToken ct = default) => Volatile.Read(ref _leading).Task.WaitAsync(ct);
 
-    /// <summary>Campaigns, holds, and re-campaigns after a loss, until <paramref name="ct"/> fires (then leadership is given up).</summary>
+    /// <summary>
+    /// Campaigns, holds, and re-campaigns after a loss, until <paramref name="ct"/> fires; then leadership is given up and,
+    /// with <see cref="LeaderElectionOptions.ReleaseOnCancel"/>, the Lease is released. Cancel only once nothing guarded by
+    /// the Lease runs any more.
+    /// </summary>
     public async Task RunAsync(CancellationToken ct)
     {
         if (!_opts.Enabled)
@@ -66,24 +85,60 @@ public sealed class LeaderElection
         }
         while (!ct.IsCancellationRequested)
         {
-            using var elector = new LeaderElector(new LeaderElectionConfig(new KubeLeaseLock(_api, _opts.LeaseNamespace, _opts.LeaseName, _opts.Identity))
+            var lease = _newLock();
+            var led = false;
+            using var elector = new LeaderElector(new LeaderElectionConfig(lease)
             {
                 LeaseDuration = _opts.LeaseDuration,
                 RenewDeadline = _opts.RenewDeadline,
                 RetryPeriod = _opts.RetryPeriod,
             });
-            elector.OnStartedLeading += () => SetLeading(true);
+            elector.OnStartedLeading += () => { led = true; SetLeading(true); };
             elector.OnStoppedLeading += () => SetLeading(false);
-            elector.OnNewLeader += id => { _leader = id; _log.LogInformation("leader election: {Leader} leads {Lease}", id, _opts.LeaseName); };
-            elector.OnError += e => _log.LogWarning(e, "leader election error");
+            elector.OnNewLeader += id => { _leader = id; _log.NewLeader(id, _opts.LeaseName); };
+            elector.OnError += e => _log.ElectionError(e);
             try { await elector.RunUntilLeadershipLostAsync(ct).ConfigureAwait(false); }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             catch (Exception e)
             {
-                _log.LogWarning(e, "leader election failed; retrying");
+                _log.ElectionFailed(e);
                 try { await Task.Delay(_opts.RetryPeriod, ct).ConfigureAwait(false); } catch (OperationCanceledException) { }
             }
+            if (led && ct.IsCancellationRequested && _opts.ReleaseOnCancel) await ReleaseAsync(lease).ConfigureAwait(false);
             SetLeading(false);
+        }
+    }
+
+    /// <summary>
+    /// Writes the Lease with no holder, as client-go's release does: any candidate may then take it at its next retry.
+    /// The read first makes the write conditional on the Lease still being ours (the lock replaces the version it read),
+    /// so a release can never take the Lease from a replica that already won it.
+    /// </summary>
+    private async Task ReleaseAsync(ILock lease)
+    {
+        using var timeout = new CancellationTokenSource(_opts.RenewDeadline);
+        var name = lease.Describe();
+        try
+        {
+            var current = await lease.GetAsync(timeout.Token).ConfigureAwait(false);
+            if (current.HolderIdentity != _opts.Identity) return;
+            var now = DateTime.UtcNow;
+            var released = new LeaderElectionRecord
+            {
+                HolderIdentity = "",
+                LeaseDurationSeconds = 1,
+                AcquireTime = now,
+                RenewTime = now,
+                LeaderTransitions = current.LeaderTransitions,
+            };
+            if (await lease.UpdateAsync(released, timeout.Token).ConfigureAwait(false))
+                _log.LeaseReleased(_opts.Identity, name);
+            else
+                _log.LeaseNotReleased(_opts.Identity, name);
+        }
+        catch (Exception e)
+        {
+            _log.LeaseReleaseFailed(e, name);
         }
     }
 
@@ -93,13 +148,13 @@ public sealed class LeaderElection
         _isLeader = leading;
         if (leading)
         {
-            _log.LogInformation("leader election: {Identity} became leader", _opts.Identity);
+            _log.BecameLeader(_opts.Identity);
             _leading.TrySetResult();
             Invoke(BecameLeader);
         }
         else
         {
-            _log.LogWarning("leader election: {Identity} lost leadership", _opts.Identity);
+            _log.LostLeadership(_opts.Identity);
             Volatile.Write(ref _leading, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             Invoke(LostLeadership);
         }
@@ -108,6 +163,6 @@ public sealed class LeaderElection
     private void Invoke(Action? a)
     {
         try { a?.Invoke(); }
-        catch (Exception e) { _log.LogError(e, "leader election handler threw"); }
+        catch (Exception e) { _log.ElectionHandlerThrew(e); }
     }
 }

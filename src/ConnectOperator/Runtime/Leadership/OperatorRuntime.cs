@@ -18,7 +18,23 @@ public sealed class OperatorRuntime(LeaderElection election, IEnumerable<IInform
     {
         var allInformers = informers.Concat(controllers.SelectMany(c => c.Informers)).Distinct().ToList();
         var informerTasks = allInformers.Select(i => Task.Run(() => i.RunAsync(stoppingToken), CancellationToken.None)).ToList();
-        var electionTask = Task.Run(() => election.RunAsync(stoppingToken), CancellationToken.None);
+        // The election stops only after the controllers have: with ReleaseOnCancel the Lease is given up at once, and the
+        // next leader must not start while a reconcile of ours is still running.
+        using var electionStop = new CancellationTokenSource();
+        var electionTask = Task.Run(() => election.RunAsync(electionStop.Token), CancellationToken.None);
+        try
+        {
+            await LeadWhileElectedAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await electionStop.CancelAsync().ConfigureAwait(false);
+        }
+        await Task.WhenAll(informerTasks.Append(electionTask)).ConfigureAwait(false);
+    }
+
+    private async Task LeadWhileElectedAsync(CancellationToken stoppingToken)
+    {
         while (!stoppingToken.IsCancellationRequested)
         {
             try { await election.WhenLeaderAsync(stoppingToken).ConfigureAwait(false); }
@@ -29,11 +45,11 @@ public sealed class OperatorRuntime(LeaderElection election, IEnumerable<IInform
             try
             {
                 if (!election.IsLeader) continue;
-                _log.LogInformation("starting {Count} controllers", controllers.Count());
+                var count = controllers.Count();
+                _log.StartingControllers(count);
                 await Task.WhenAll(controllers.Select(c => Task.Run(() => c.RunAsync(term.Token), CancellationToken.None))).ConfigureAwait(false);
             }
             finally { election.LostLeadership -= OnLost; }
         }
-        await Task.WhenAll(informerTasks.Append(electionTask)).ConfigureAwait(false);
     }
 }

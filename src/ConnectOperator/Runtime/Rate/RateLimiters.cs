@@ -1,9 +1,12 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace ConnectOperator.Runtime.Rate;
 
 /// <summary>client-go's workqueue.RateLimiter: how long to wait before (re)processing an item.</summary>
 public interface IRateLimiter<in T>
 {
     /// <summary>The delay for the item's next attempt; records the attempt.</summary>
+    [SuppressMessage("Naming", "CA1716", Justification = "client-go's RateLimiter.When; no VB implementers.")]
     TimeSpan When(T item);
 
     /// <summary>Stops tracking the item (its failures are reset).</summary>

@@ -55,6 +55,48 @@ public class LeaderElectionTests
     }
 
     [Test]
+    public async Task GracefulStop_ReleasesTheLease_OnARealApiServer_AndFailoverDoesNotWaitForExpiry()
+    {
+        // The API server drops an empty holderIdentity (omitempty): the follower must still read the Lease as free.
+        var cluster = await TestCluster.GetAsync();
+        var ns = await cluster.CreateNamespaceAsync("leader-release");
+        try
+        {
+            LeaderElection Candidate(string id) => new(new KubeApiClient(cluster.Client), new LeaderElectionOptions
+            {
+                LeaseName = "op", LeaseNamespace = ns, Identity = id,
+                LeaseDuration = TimeSpan.FromSeconds(20), RenewDeadline = TimeSpan.FromSeconds(10), RetryPeriod = TimeSpan.FromMilliseconds(300),
+            });
+            var a = Candidate("a");
+            using var ctsA = new CancellationTokenSource(); using var ctsB = new CancellationTokenSource();
+            var ta = a.RunAsync(ctsA.Token);
+            await a.WhenLeaderAsync().WaitAsync(TimeSpan.FromSeconds(20));
+            var b = Candidate("b");
+            var tb = b.RunAsync(ctsB.Token);
+            await Task.Delay(1000);
+            Assert.That(b.IsLeader, Is.False);
+
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            ctsA.Cancel();
+            await ta.WaitAsync(TimeSpan.FromSeconds(20));
+            await b.WhenLeaderAsync().WaitAsync(TimeSpan.FromSeconds(15));
+            Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "within retry periods, not the 20 s lease duration");
+            var lease = await cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("op", ns);
+            Assert.That(lease.Spec.HolderIdentity, Is.EqualTo("b"));
+            Assert.That(lease.Spec.LeaseTransitions, Is.GreaterThanOrEqualTo(1));
+
+            ctsB.Cancel();
+            await tb.WaitAsync(TimeSpan.FromSeconds(20));
+            lease = await cluster.Client.CoordinationV1.ReadNamespacedLeaseAsync("op", ns);
+            Assert.That(lease.Spec.HolderIdentity, Is.Null.Or.Empty, "released on the way out");
+        }
+        finally
+        {
+            try { await cluster.Client.CoreV1.DeleteNamespaceAsync(ns); } catch (HttpOperationException) { }
+        }
+    }
+
+    [Test]
     public async Task Disabled_LeadsImmediately()
     {
         var cluster = await TestCluster.GetAsync();

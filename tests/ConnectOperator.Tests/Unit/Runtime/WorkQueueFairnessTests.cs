@@ -170,7 +170,7 @@ public class WorkQueueFairnessTests
         })).ToList();
         for (var i = 0; i < 2000; i++) { q.Add($"ns{i % 7}/{i}"); if (i % 50 == 0) await Task.Yield(); }
         await Task.Delay(100);
-        await q.ShutDownWithDrainAsync();
+        q.ShutDown();
         await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(10));
         Assert.That(violations, Is.Zero);
         Assert.That(seen.Count, Is.EqualTo(2000), "every distinct item handed out (none lost in a per-key FIFO)");
