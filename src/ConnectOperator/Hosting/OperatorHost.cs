@@ -49,7 +49,7 @@ public static class OperatorHost
         builder.WebHost.ConfigureKestrel(k => options.Listen(k, options.MetricsPort));
 
         var kubeConfig = kubernetes ?? KubeConfigFile.InClusterOrLoad();
-        builder.Services.AddSingleton(_ => new KubeApiClient(kubeConfig));
+        builder.Services.AddSingleton(_ => new KubeApiClient(kubeConfig, options.KubeApiRateLimit));
         builder.Services.AddSingleton(TimeProvider.System);
 
         // What each cache keeps of an object: CacheTransforms.

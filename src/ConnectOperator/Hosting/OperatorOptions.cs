@@ -45,6 +45,12 @@ public sealed class OperatorOptions
     /// </summary>
     public TimeSpan LifecycleRetryAfter { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Client-side limit on API-server requests (watches exempt): <c>Operator:KubeApiRateLimit:Qps</c> / <c>:Burst</c>,
+    /// 500 / 1,000 by default, 0 to leave it to the server's API Priority and Fairness (docs/runtime.md says why).
+    /// </summary>
+    public Runtime.Rate.ApiServerRateLimit KubeApiRateLimit { get; set; } = new();
+
     /// <summary>Port of /metrics, /healthz and /readyz (plain HTTP).</summary>
     public int MetricsPort { get; set; } = 8080;
 
