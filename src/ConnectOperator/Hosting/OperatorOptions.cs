@@ -49,11 +49,26 @@ public sealed class OperatorOptions
 
     public LeaderElectionOptions LeaderElection { get; set; } = new();
 
+    /// <summary>How the operator gets to read Secrets in department namespaces (RoleBindings it creates).</summary>
+    public SecretAccessOptions SecretAccess { get; set; } = new();
+
     /// <summary>How far the GC heap may grow past its live size before a full collection is asked for.</summary>
     public HeapGoalOptions HeapGoal { get; set; } = new();
 
     /// <summary>Connector throughput from the Confluent Metrics API (off by default).</summary>
     public ThroughputOptions Throughput { get; set; } = new();
+}
+
+/// <summary>
+/// <c>Operator:SecretAccess</c>: the operator may not list Secrets cluster-wide. For each namespace a Department claims
+/// it creates a RoleBinding named <see cref="ClusterRole"/> binding that ClusterRole (the chart's secrets reader) to
+/// <see cref="ServiceAccount"/> in the operator's namespace. Empty (the default outside the chart): no RoleBindings are
+/// managed, and the operator reads what its credentials already allow.
+/// </summary>
+public sealed class SecretAccessOptions
+{
+    public string ClusterRole { get; set; } = "";
+    public string ServiceAccount { get; set; } = "";
 }
 
 /// <summary>

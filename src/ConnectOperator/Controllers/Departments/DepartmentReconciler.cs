@@ -14,7 +14,7 @@ namespace ConnectOperator.Controllers.Departments;
 /// connectors and tasks from the cache.
 /// </summary>
 public sealed class DepartmentReconciler(TenantDirectory tenants, CredentialsResolver credentials, ConnectClientFactory clients, StatusWriter status,
-    EventRecorder events, ILogger<DepartmentReconciler> log, TimeSpan? reverifyAfter = null) : IReconciler<V1Alpha1Department>
+    EventRecorder events, ILogger<DepartmentReconciler> log, TimeSpan? reverifyAfter = null, SecretAccessGrants? secretAccess = null) : IReconciler<V1Alpha1Department>
 {
     public static readonly ResourceKind Kind = ResourceKind.For<V1Alpha1Department>(namespaced: false);
 
@@ -32,8 +32,16 @@ public sealed class DepartmentReconciler(TenantDirectory tenants, CredentialsRes
             return ReconcileResult.Done;
         }
         var connectors = tenants.ConnectorsOf(department);
+        var accessProblems = secretAccess is null ? Array.Empty<string>() : await secretAccess.EnsureAsync(department, ct);
         var health = await EvaluateAsync(department, ct);
         var requeue = health.Phase == HealthPhase.Reconciling ? ReconcileResult.RequeueRateLimited() : ReconcileResult.Done;
+        if (accessProblems.Count > 0)
+        {
+            // A namespace created after its Department is picked up here: nothing else wakes the Department then.
+            if (health.Phase == HealthPhase.Ready)
+                health = Health.Reconciling("SecretAccessPending", "the operator cannot read Secrets in every namespace of this department yet: " + string.Join("; ", accessProblems));
+            requeue = ReconcileResult.After(TimeSpan.FromSeconds(15));
+        }
         var previous = ConditionSet.Find(department.Status?.Conditions, ConditionTypes.Stalled);
         await status.UpdateStatusAsync(Kind, department, d =>
         {
