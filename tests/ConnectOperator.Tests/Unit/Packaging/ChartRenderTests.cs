@@ -205,7 +205,10 @@ public class ChartRenderTests
             expected.Add($"connect.ebs.io|{res}/status|update|");
         }
         expected.Add("connect.ebs.io|managedconnectors|patch|");
-        expected.AddRange(new[] { "get", "list", "watch" }.Select(v => $"|secrets|{v}|"));
+        // No Secret access cluster-wide: RoleBindings to the secrets reader in department namespaces, bind on it by name.
+        expected.Add("rbac.authorization.k8s.io|rolebindings|create|");
+        expected.AddRange(new[] { "get", "update", "delete" }.Select(v => $"rbac.authorization.k8s.io|rolebindings|{v}|connect-operator-secrets-reader"));
+        expected.Add("rbac.authorization.k8s.io|clusterroles|bind|connect-operator-secrets-reader");
         expected.AddRange(new[] { "create", "patch" }.Select(v => $"|events|{v}|"));
         if (mode == "self-managed")
             expected.AddRange(new[] { "get", "update" }.Select(v => $"admissionregistration.k8s.io|validatingwebhookconfigurations|{v}|connect-operator"));
@@ -216,9 +219,15 @@ public class ChartRenderTests
         {
             "coordination.k8s.io|leases|get|connect-operator-leader", "coordination.k8s.io|leases|update|connect-operator-leader", "coordination.k8s.io|leases|create|",
         };
-        expectedRole.Add("|secrets|get|connect-operator-webhook-tls");   // both modes: the webhook loads its certificate
+        // both modes: credentials (informer) and the webhook's certificate, in its own namespace only
+        expectedRole.AddRange(new[] { "get", "list", "watch" }.Select(v => $"|secrets|{v}|"));
         if (mode == "self-managed") expectedRole.AddRange(new[] { "|secrets|update|connect-operator-webhook-tls", "|secrets|create|" });
         Assert.That(role, Is.EquivalentTo(expectedRole));
+
+        var reader = Flatten(Rules(docs.Single(d => Kind(d) == "ClusterRole" && d.Str("metadata", "name") == "connect-operator-secrets-reader")));
+        Assert.That(reader, Is.EquivalentTo(new[] { "get", "list", "watch" }.Select(v => $"|secrets|{v}|")));
+        Assert.That(docs.Where(d => Kind(d) is "ClusterRoleBinding" or "RoleBinding").Select(d => d.Str("roleRef", "name")),
+            Has.None.EqualTo("connect-operator-secrets-reader"), "the chart never binds the secrets reader itself: the operator does, per department namespace");
     }
 
     [Test]
