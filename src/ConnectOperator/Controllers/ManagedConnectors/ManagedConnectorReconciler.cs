@@ -394,6 +394,8 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         {
             s.ConnectorName = name;
             s.ConnectorId = remote?.Id?.Id ?? connectorId;
+            s.EnvironmentId = department.Spec.Confluent.EnvironmentId;
+            s.KafkaClusterId = department.Spec.Confluent.KafkaClusterId;
             s.ConnectorState = remoteState;
             s.Tasks = tasks;
             s.Trace = Truncate(trace, V1Alpha1ManagedConnectorStatus.MaxTraceLength);

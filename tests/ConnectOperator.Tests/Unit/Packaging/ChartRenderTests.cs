@@ -112,11 +112,12 @@ public class ChartRenderTests
         var b = (await Helm.TemplateAsync("team-b", "ns-b")).Documents("b");
         var c = (await Helm.TemplateAsync("team-c", "ns-c", all)).Documents("c");
         string[] Names(List<YamlMappingNode> docs) => docs.Where(d => ClusterScoped(Kind(d))).Select(d => Kind(d) + "/" + d.Str("metadata", "name")).ToArray();
-        Assert.That(Names(a), Has.Length.EqualTo(6), "ClusterRole, ClusterRoleBinding, 3 user ClusterRoles, ValidatingWebhookConfiguration");
+        Assert.That(Names(a), Has.Length.EqualTo(7), "ClusterRole, secrets-reader ClusterRole, ClusterRoleBinding, 3 user ClusterRoles, ValidatingWebhookConfiguration");
         Assert.That(Names(a).Intersect(Names(b)), Is.Empty);
         Assert.That(Names(a).Intersect(Names(c)), Is.Empty);
         Assert.That(Names(a), Does.Contain("ValidatingWebhookConfiguration/team-a-connect-operator")
-            .And.Contain("ClusterRole/team-a-connect-operator-department-editor"));
+            .And.Contain("ClusterRole/team-a-connect-operator-department-editor").And.Contain("ClusterRole/team-a-connect-operator-secrets-reader"));
+        Assert.That(Env(a.Single(d => Kind(d) == "Deployment"))["Operator__SecretAccess__ClusterRole"], Is.EqualTo("team-a-connect-operator-secrets-reader"));
 
         // The operator patches the configuration it is told about, and may touch only that one.
         var cluster = Rules(a.Single(d => Kind(d) == "ClusterRole" && d.Str("metadata", "name") == "team-a-connect-operator"));
