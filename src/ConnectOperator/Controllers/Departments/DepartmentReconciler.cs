@@ -32,7 +32,9 @@ public sealed class DepartmentReconciler(TenantDirectory tenants, CredentialsRes
             return ReconcileResult.Done;
         }
         var connectors = tenants.ConnectorsOf(department);
-        var accessProblems = secretAccess is null ? Array.Empty<string>() : await secretAccess.EnsureAsync(department, ct);
+        var (granted, accessProblems) = secretAccess is null
+            ? (null, Array.Empty<string>())
+            : await secretAccess.EnsureAsync(department, ns => tenants.Departments.Store.List().Any(o => o.Metadata.Name != department.Metadata.Name && o.Spec.Namespaces.Contains(ns)), ct);
         var health = await EvaluateAsync(department, ct);
         var requeue = health.Phase == HealthPhase.Reconciling ? ReconcileResult.RequeueRateLimited() : ReconcileResult.Done;
         if (accessProblems.Count > 0)
@@ -48,6 +50,7 @@ public sealed class DepartmentReconciler(TenantDirectory tenants, CredentialsRes
             d.Status ??= new V1Alpha1DepartmentStatus();
             d.Status.Connectors = connectors.Count;
             d.Status.Tasks = connectors.Sum(c => c.Spec.TasksMax);
+            if (granted != null) d.Status.SecretAccessNamespaces = granted.Count == 0 ? null : granted.ToList();
             ConditionSet.Apply(d.Status.Conditions, health, d.Metadata.Generation, DateTime.UtcNow);
             d.Status.ObservedGeneration = d.Metadata.Generation;
         }, ct);

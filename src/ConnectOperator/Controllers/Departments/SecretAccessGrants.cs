@@ -26,19 +26,46 @@ public sealed class SecretAccessGrants(KubeApiClient api, SecretAccessOptions op
 
     public bool Enabled => !string.IsNullOrEmpty(options.ClusterRole) && !string.IsNullOrEmpty(options.ServiceAccount);
 
-    /// <summary>Makes sure every namespace of the department has the RoleBinding; returns the problems, one per namespace.</summary>
-    public async Task<IReadOnlyList<string>> EnsureAsync(V1Alpha1Department department, CancellationToken ct)
+    /// <summary>
+    /// Makes sure every namespace of the department has the RoleBinding, and removes it from namespaces the department
+    /// gave up (known from status.secretAccessNamespaces) that no other Department claims. Returns the namespaces that
+    /// have it now (null when disabled) and the problems, one per namespace.
+    /// </summary>
+    public async Task<(IReadOnlyList<string>? Granted, IReadOnlyList<string> Problems)> EnsureAsync(V1Alpha1Department department,
+        Func<string, bool> claimedByAnother, CancellationToken ct)
     {
         var problems = new List<string>();
-        if (!Enabled) return problems;
+        if (!Enabled) return (null, problems);
+        var granted = new List<string>();
+        foreach (var ns in (department.Status?.SecretAccessNamespaces ?? new List<string>()).Except(department.Spec.Namespaces).Where(ns => !claimedByAnother(ns)).ToList())
+        {
+            try
+            {
+                await api.DeleteAsync(ResourceKind.RoleBinding, ns, options.ClusterRole, ct).ConfigureAwait(false);
+                log.LogInformation("removed the operator's read access to Secrets in namespace {Namespace}: Department {Department} no longer claims it", ns, department.Metadata.Name);
+            }
+            catch (HttpOperationException x) when (x.Response?.StatusCode == HttpStatusCode.NotFound) { }
+            catch (HttpOperationException x)
+            {
+                problems.Add($"RoleBinding {ns}/{options.ClusterRole} could not be removed: HTTP {(int?)x.Response?.StatusCode}");
+                granted.Add(ns);   // still there: try again next time
+                continue;
+            }
+            _ensured.TryRemove(ns, out _);
+        }
         foreach (var ns in department.Spec.Namespaces.Distinct(StringComparer.Ordinal))
         {
             if (ns == operatorNamespace) continue;   // the chart's Role already grants it there
-            if (_ensured.TryGetValue(ns, out var e) && e.Department == department.Metadata.Name && DateTimeOffset.UtcNow - e.At < _recheckAfter) continue;
+            if (_ensured.TryGetValue(ns, out var e) && e.Department == department.Metadata.Name && DateTimeOffset.UtcNow - e.At < _recheckAfter)
+            {
+                granted.Add(ns);
+                continue;
+            }
             try
             {
                 await EnsureOneAsync(department, ns, ct).ConfigureAwait(false);
                 _ensured[ns] = (department.Metadata.Name, DateTimeOffset.UtcNow);
+                granted.Add(ns);
             }
             catch (HttpOperationException x) when (x.Response?.StatusCode == HttpStatusCode.NotFound)
             {
@@ -50,7 +77,7 @@ public sealed class SecretAccessGrants(KubeApiClient api, SecretAccessOptions op
                 problems.Add($"RoleBinding {ns}/{options.ClusterRole}: HTTP {(int?)x.Response?.StatusCode} {x.Response?.ReasonPhrase}");
             }
         }
-        return problems;
+        return (granted.Distinct(StringComparer.Ordinal).OrderBy(x => x, StringComparer.Ordinal).ToList(), problems);
     }
 
     private async Task EnsureOneAsync(V1Alpha1Department department, string ns, CancellationToken ct)

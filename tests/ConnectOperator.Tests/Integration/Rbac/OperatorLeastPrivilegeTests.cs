@@ -29,7 +29,7 @@ public class OperatorLeastPrivilegeTests
         ["operator|connect.ebs.io|connectorquotas|get|"] = "re-read after a 409 on a ConnectorQuota status write",
         ["operator||events|patch|"] = "a repeated Event is patched to bump its count; this run may not repeat one within the dedup window",
         ["operator|rbac.authorization.k8s.io|rolebindings|update|{reader}"] = "repairs the subjects of a department namespace's secrets-reader RoleBinding that someone edited",
-        ["operator|rbac.authorization.k8s.io|rolebindings|delete|{reader}"] = "replaces a binding of that name whose roleRef points elsewhere (roleRef is immutable)",
+        ["operator|rbac.authorization.k8s.io|rolebindings|delete|{reader}"] = "removes the binding from a namespace a Department gave up (done in this run) and replaces one whose roleRef points elsewhere",
         ["operator|rbac.authorization.k8s.io|clusterroles|bind|{reader}"] = "never a request: the API server's escalation check asks for it when the operator creates the RoleBinding",
         ["operator-namespace|coordination.k8s.io|leases|create|"] = "first start only; a Lease left by an earlier run in the namespace is reused",
     };
@@ -40,7 +40,9 @@ public class OperatorLeastPrivilegeTests
     {
         var kube = await TestCluster.GetAsync();
         if (kube.Mode != "kube-testenv") Assert.Ignore("needs bearer-token identities (kube-testenv); envtest identities are impersonated, which KubernetesClient ignores");
-        var h = await OperatorHarness.StartAsync("lp", quota: new V1Alpha1QuotaAmounts { Connectors = 10, Tasks = 20, TasksPerConnector = 5 });
+        // A second namespace the Department claims and later gives up: its RoleBinding must come and go.
+        var extraNs = await kube.CreateNamespaceAsync("lp-extra");
+        var h = await OperatorHarness.StartAsync("lp", d => d.Spec.Namespaces.Add(extraNs), quota: new V1Alpha1QuotaAmounts { Connectors = 10, Tasks = 20, TasksPerConnector = 5 });
         var id = Guid.NewGuid().ToString("N")[..6];
         var release = "connect-operator-" + id;   // contains the chart name: the full name is the release name
         var tlsSecret = release + "-tls";
@@ -97,6 +99,15 @@ public class OperatorLeastPrivilegeTests
             await h.WaitUntilAsync(async () => (await h.Api.ListAsync<V1Alpha1ManagedConnector>(OperatorHarness.ConnectorKind, h.Namespace)).Items.Count == 0, "connectors deleted");
             Assert.That(h.Remote("gen"), Is.Null, "deleted in Confluent");
 
+            await h.WaitUntilAsync(async () => (await kube.Client.RbacAuthorizationV1.ListNamespacedRoleBindingAsync(extraNs)).Items.Any(b => b.Metadata.Name == reader),
+                "RoleBinding in the second namespace");
+            var deptKind = ResourceKind.For<V1Alpha1Department>(namespaced: false);
+            await h.Api.PatchAsync<V1Alpha1Department>(deptKind, null, h.Department, $"{{\"spec\":{{\"namespaces\":[\"{h.Namespace}\"]}}}}", PatchKind.Merge);
+            await h.WaitUntilAsync(async () => (await kube.Client.RbacAuthorizationV1.ListNamespacedRoleBindingAsync(extraNs)).Items.All(b => b.Metadata.Name != reader),
+                "RoleBinding removed from the namespace the Department gave up");
+            await h.WaitUntilAsync(async () => (await h.Api.GetAsync<V1Alpha1Department>(deptKind, null, h.Department)).Status?.SecretAccessNamespaces?.SequenceEqual(new[] { h.Namespace }) == true,
+                "status.secretAccessNamespaces follows");
+
             var rb = await kube.Client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync(reader, h.Namespace);
             Assert.That((rb.RoleRef.Kind, rb.RoleRef.Name), Is.EqualTo(("ClusterRole", reader)));
             Assert.That(rb.Subjects.Select(x => $"{x.Kind}/{x.NamespaceProperty}/{x.Name}"), Is.EqualTo(new[] { $"ServiceAccount/{h.OperatorNamespace}/{sa}" }));
@@ -110,13 +121,14 @@ public class OperatorLeastPrivilegeTests
             }).ToList();
             Assert.That(forbidden, Is.Empty, "the operator's log mentions a 403:\n" + string.Join("\n", forbidden.Take(5)));
 
-            CheckRequestsAgainstRules(recorder.Requests.ToList(), docs, h, release, reader, mode);
+            CheckRequestsAgainstRules(recorder.Requests.ToList(), docs, h, new[] { h.Namespace, extraNs }, release, reader, mode);
         }
         finally
         {
             try { await kube.Client.AdmissionregistrationV1.DeleteValidatingWebhookConfigurationAsync(release); } catch (Exception) { }
             await h.DisposeAsync();
             await kube.KubectlWithInputAsync(rendered.Stdout, "delete", "--ignore-not-found", "-f", "-");
+            try { await kube.Client.CoreV1.DeleteNamespaceAsync(extraNs); } catch (Exception) { }
         }
     }
 
@@ -211,7 +223,8 @@ public class OperatorLeastPrivilegeTests
             },
         });
 
-    private static void CheckRequestsAgainstRules(List<ApiRequest> requests, List<YamlMappingNode> docs, OperatorHarness h, string release, string reader, string mode)
+    private static void CheckRequestsAgainstRules(List<ApiRequest> requests, List<YamlMappingNode> docs, OperatorHarness h, string[] departmentNamespaces,
+        string release, string reader, string mode)
     {
         // Where each rendered role applies: the ClusterRole everywhere, the Role in the operator's namespace, the secrets
         // reader in the department namespace (through the RoleBinding the operator created there).
@@ -226,10 +239,10 @@ public class OperatorLeastPrivilegeTests
             foreach (var g in operatorRole) yield return g;
             foreach (var g in bootstrap) yield return g;
             if (r.Namespace == h.OperatorNamespace) foreach (var g in nsRole) yield return g;
-            if (r.Namespace == h.Namespace) foreach (var g in readerRole) yield return g;
+            if (departmentNamespaces.Contains(r.Namespace)) foreach (var g in readerRole) yield return g;
         }
 
-        string Where(string ns) => ns == h.OperatorNamespace ? "<operator ns>" : ns == h.Namespace ? "<department ns>" : ns;
+        string Where(string ns) => ns == h.OperatorNamespace ? "<operator ns>" : ns == h.Namespace ? "<department ns>" : departmentNamespaces.Contains(ns) ? "<department ns 2>" : ns;
         var rows = requests.GroupBy(r => (r.Verb, r.Group, r.FullResource, Ns: Where(r.Namespace), Name: r.Name.Replace(release, "<release>"), r.Status))
             .Select(g => (g.Key, Count: g.Count(), By: Applicable(g.First()).FirstOrDefault(x => x.Covers(g.First()))))
             .OrderBy(x => x.Key.Group).ThenBy(x => x.Key.FullResource).ThenBy(x => x.Key.Verb).ToList();
