@@ -87,3 +87,8 @@ checks them.
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/* The ClusterRole the operator binds in each department namespace to read Secrets there (and the RoleBindings' name). */}}
+{{- define "connect-operator.secretsReaderName" -}}
+{{- printf "%s-secrets-reader" (include "connect-operator.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end }}

@@ -9,7 +9,7 @@ namespace ConnectOperator.Controllers;
 /// Reads a Department's Confluent Cloud API key from its credentials Secret. The Secret must live in the operator's
 /// own namespace, so a department can never point at credentials in another department's namespace.
 /// </summary>
-public sealed class CredentialsResolver(Informer<V1Secret> secrets, string operatorNamespace)
+public sealed class CredentialsResolver(NamespacedInformers<V1Secret> secrets, string operatorNamespace)
 {
     public string OperatorNamespace => operatorNamespace;
 
@@ -19,7 +19,7 @@ public sealed class CredentialsResolver(Informer<V1Secret> secrets, string opera
         var r = department.Spec.Confluent.CredentialsSecretRef;
         if (string.IsNullOrEmpty(r.Name))
             return (null, $"Department {department.Metadata.Name} has no spec.confluent.credentialsSecretRef.name; the platform team must reference a Secret in namespace {operatorNamespace}");
-        var secret = secrets.Store.Get(operatorNamespace, r.Name);
+        var secret = secrets.Get(operatorNamespace, r.Name);
         if (secret is null)
             return (null, $"credentials Secret {operatorNamespace}/{r.Name} of Department {department.Metadata.Name} does not exist; the platform team must create it with keys {r.ApiKeyKey} and {r.ApiSecretKey}");
         var key = Value(secret, r.ApiKeyKey);

@@ -150,6 +150,10 @@ public sealed class V1Alpha1DepartmentStatus
     [JsonPropertyName("tasks")]
     public int? Tasks { get; set; }
 
+    /// <summary>Where the operator holds its Secret-reading RoleBinding for this department (so a namespace the department gives up loses it).</summary>
+    [JsonPropertyName("secretAccessNamespaces")]
+    public IList<string>? SecretAccessNamespaces { get; set; }
+
     [JsonPropertyName("conditions")]
     public IList<Condition> Conditions { get; set; } = new List<Condition>();
 }

@@ -153,6 +153,17 @@ public sealed class V1Alpha1ManagedConnectorStatus
     [JsonPropertyName("connectorId")]
     public string? ConnectorId { get; set; }
 
+    /// <summary>
+    /// Where the connector lives in Confluent Cloud (copied from its Department when written), so tools that may read
+    /// the connector but not the cluster-scoped Department (a department editor's <c>connect-operator logs</c>) can
+    /// still name it.
+    /// </summary>
+    [JsonPropertyName("environmentId")]
+    public string? EnvironmentId { get; set; }
+
+    [JsonPropertyName("kafkaClusterId")]
+    public string? KafkaClusterId { get; set; }
+
     /// <summary>As reported by Confluent Cloud: PROVISIONING, RUNNING, PAUSED, FAILED, …</summary>
     [JsonPropertyName("connectorState")]
     public string? ConnectorState { get; set; }

@@ -49,6 +49,8 @@ public static class CacheTransforms
         if (mc.Status is not { } status) return;
         status.Department = pool.Share(status.Department);
         status.ConnectorState = pool.Share(status.ConnectorState);
+        status.EnvironmentId = pool.Share(status.EnvironmentId);
+        status.KafkaClusterId = pool.Share(status.KafkaClusterId);
         foreach (var c in status.Conditions)
         {
             c.Type = pool.Share(c.Type)!;

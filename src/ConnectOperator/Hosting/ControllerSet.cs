@@ -33,7 +33,7 @@ public sealed class ControllerSet
     public IReadOnlyList<IInformer> Informers { get; }
     public IReadOnlyList<IController> Controllers { get; }
 
-    public ControllerSet(TenantDirectory tenants, KubeApiClient api, Informer<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
+    public ControllerSet(TenantDirectory tenants, KubeApiClient api, NamespacedInformers<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
         StatusWriter status, Finalizers finalizers, EventRecorder events, OperatorOptions options, ILoggerFactory logs,
         OperatorMetrics? metrics = null, Confluent.Metrics.MetricsClientFactory? metricsClients = null, StringPool? strings = null)
     {
@@ -56,10 +56,17 @@ public sealed class ControllerSet
                 UpdateFilter = Predicates.SpecOrMetadataChanged,
             }, logs.CreateLogger("controller.managedconnector"));
         Departments = new Controller<V1Alpha1Department>("department", tenants.Departments,
-            Metered(metrics, "Department", new DepartmentReconciler(tenants, credentials, clients, status, events, logs.CreateLogger<DepartmentReconciler>())),
+            Metered(metrics, "Department", new DepartmentReconciler(tenants, credentials, clients, status, events, logs.CreateLogger<DepartmentReconciler>(),
+                secretAccess: new SecretAccessGrants(api, options.SecretAccess, options.Namespace, logs.CreateLogger<SecretAccessGrants>()))),
             new ControllerOptions { Workers = 1 }, logs.CreateLogger("controller.department"));
         Quotas = new Controller<V1Alpha1ConnectorQuota>("connectorquota", tenants.Quotas, Metered(metrics, "ConnectorQuota", new ConnectorQuotaReconciler(tenants, status)),
             new ControllerOptions { Workers = 1 }, logs.CreateLogger("controller.connectorquota"));
+
+        // Secrets are watched per namespace: the operator's own and each one a Department claims (every replica, so a
+        // new leader starts with warm caches).
+        tenants.Departments.AddEventHandler(
+            onAdd: _ => TrackNamespaces(), onUpdate: (_, _) => TrackNamespaces(), onDelete: _ => TrackNamespaces());
+        void TrackNamespaces() => secrets.SetNamespaces(tenants.Departments.Store.List().SelectMany(d => d.Spec.Namespaces));
 
         // ManagedConnector: Department changes (policy, suspend, prefix, cluster) touch all of its connectors.
         Connectors.Watch(tenants.Departments, d => ConnectorsOf(tenants, d));

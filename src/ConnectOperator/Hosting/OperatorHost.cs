@@ -61,9 +61,9 @@ public static class OperatorHost
             new InformerOptions { ResyncPeriod = options.ResyncPeriod, Transform = CacheTransforms.ManagedConnectors(sp.GetRequiredService<StringPool>()) },
             Logger(sp, "informer.managedconnectors")));
         var secretOptions = new InformerOptions { ResyncPeriod = options.ResyncPeriod, Transform = CacheTransforms.Secrets(options.Namespace) };
-        builder.Services.AddSingleton(sp => new Informer<V1Secret>(sp.GetRequiredService<KubeApiClient>(), ResourceKind.Secret, secretOptions, Logger(sp, "informer.secrets")));
+        builder.Services.AddSingleton(sp => new NamespacedInformers<V1Secret>(sp.GetRequiredService<KubeApiClient>(), ResourceKind.Secret, options.Namespace, secretOptions, Logger(sp, "informer.secrets")));
         builder.Services.AddSingleton<TenantDirectory>();
-        builder.Services.AddSingleton(sp => new CredentialsResolver(sp.GetRequiredService<Informer<V1Secret>>(), options.Namespace));
+        builder.Services.AddSingleton(sp => new CredentialsResolver(sp.GetRequiredService<NamespacedInformers<V1Secret>>(), options.Namespace));
 
         builder.Services.AddSingleton(sp => new ConnectClientFactory(ClientOptions(builder.Configuration, options), sp.GetRequiredService<ILoggerFactory>()));
         if (options.Throughput.Enabled)

@@ -93,6 +93,9 @@ public sealed class OperatorOptions
     /// <summary>When /healthz reports the process wedged.</summary>
     public LivenessOptions Liveness { get; set; } = new();
 
+    /// <summary>How the operator gets to read Secrets in department namespaces (RoleBindings it creates).</summary>
+    public SecretAccessOptions SecretAccess { get; set; } = new();
+
     /// <summary>How far the GC heap may grow past its live size before a full collection is asked for.</summary>
     public HeapGoalOptions HeapGoal { get; set; } = new();
 
@@ -117,6 +120,18 @@ public sealed class OperatorOptions
         return $"{setting} {url} is not https: the operator sends every department's Confluent Cloud API key with each request, so it only talks to Confluent over TLS; " +
                "use https, or for tests and demos against the emulator set Operator:AllowInsecureConfluentUrl=true (Operator__AllowInsecureConfluentUrl)";
     }
+}
+
+/// <summary>
+/// <c>Operator:SecretAccess</c>: the operator may not list Secrets cluster-wide. For each namespace a Department claims
+/// it creates a RoleBinding named <see cref="ClusterRole"/> binding that ClusterRole (the chart's secrets reader) to
+/// <see cref="ServiceAccount"/> in the operator's namespace. Empty (the default outside the chart): no RoleBindings are
+/// managed, and the operator reads what its credentials already allow.
+/// </summary>
+public sealed class SecretAccessOptions
+{
+    public string ClusterRole { get; set; } = "";
+    public string ServiceAccount { get; set; } = "";
 }
 
 /// <summary>

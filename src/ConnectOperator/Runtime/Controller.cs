@@ -126,14 +126,16 @@ public sealed class Controller<T> : IController where T : class, IKubernetesObje
     /// Watches another kind and maps its events to primary requests, e.g. a Secret change to the connectors that reference it
     /// (use an index on the primary informer's <see cref="Informer{T}.Store"/> for the lookup). Map is called for both old and new on update.
     /// </summary>
-    public void Watch<TOther>(Informer<TOther> other, Func<TOther, IEnumerable<ReconcileRequest>> map) where TOther : class, IKubernetesObject<V1ObjectMeta>
+    public void Watch<TOther>(IEventSource<TOther> other, Func<TOther, IEnumerable<ReconcileRequest>> map) where TOther : class, IKubernetesObject<V1ObjectMeta>
     {
         if (!_informers.Contains(other)) _informers.Add(other);
         void EnqueueAll(TOther o) { foreach (var r in map(o)) Enqueue(r); }
-        other.AddEventHandler(
-            onAdd: EnqueueAll,
-            onUpdate: (o, n) => { EnqueueAll(n); if (!ReferenceEquals(o, n)) EnqueueAll(o); },
-            onDelete: EnqueueAll);
+        other.AddEventHandler(new ResourceEventHandler<TOther>
+        {
+            OnAdd = EnqueueAll,
+            OnUpdate = (o, n) => { EnqueueAll(n); if (!ReferenceEquals(o, n)) EnqueueAll(o); },
+            OnDelete = EnqueueAll,
+        });
     }
 
     /// <summary>Waits for all informers to sync (they must be run by the host), then runs the workers until cancelled.</summary>

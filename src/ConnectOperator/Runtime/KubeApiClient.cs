@@ -51,7 +51,11 @@ public sealed class KubeApiClient : IDisposable
 
     /// <summary>Its own pipeline, set up as KubernetesClient's: CA bundle or skip-verify, client certificate, token or basic credentials.</summary>
     /// <param name="rateLimit">Client-side limit on non-watch requests; null = <see cref="Rate.ApiServerRateLimit.Default"/>.</param>
-    public KubeApiClient(KubernetesClientConfiguration config, Rate.ApiServerRateLimit? rateLimit = null)
+    /// <param name="observer">
+    /// Sits in front of the socket handler, so it sees every request, watches included. Tests use it to record what
+    /// the operator asks of the API server and compare that with the RBAC the chart grants; production passes none.
+    /// </param>
+    public KubeApiClient(KubernetesClientConfiguration config, Rate.ApiServerRateLimit? rateLimit = null, DelegatingHandler? observer = null)
     {
         if (string.IsNullOrWhiteSpace(config.Host) || !Uri.TryCreate(config.Host, UriKind.Absolute, out var baseUri))
             throw new KubeConfigException($"the Kubernetes API server URL '{config.Host}' is not an absolute URL");
@@ -75,7 +79,9 @@ public sealed class KubeApiClient : IDisposable
             // No CA in the configuration: the system's trust store decides, as for any HTTPS client.
             if (ClientCertificate(config) is { } clientCert) handler.SslOptions.ClientCertificates = new X509CertificateCollection { clientCert };
         }
-        _http = new HttpClient(Rate.ApiServerRateLimitHandler.Wrap(handler, rateLimit), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        HttpMessageHandler pipeline = handler;
+        if (observer != null) { observer.InnerHandler = handler; pipeline = observer; }
+        _http = new HttpClient(Rate.ApiServerRateLimitHandler.Wrap(pipeline, rateLimit), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _ownsHttp = true;
         _credentials = Kubernetes.CreateCredentials(config);
     }

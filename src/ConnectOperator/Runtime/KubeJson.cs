@@ -93,4 +93,6 @@ public static class KubeJson
 [JsonSerializable(typeof(V1Lease))]
 [JsonSerializable(typeof(V1Status))]
 [JsonSerializable(typeof(V1ValidatingWebhookConfiguration))]
+[JsonSerializable(typeof(V1SelfSubjectAccessReview))]
+[JsonSerializable(typeof(V1RoleBinding))]
 public sealed partial class KubeJsonContext : JsonSerializerContext;

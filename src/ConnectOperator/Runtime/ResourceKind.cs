@@ -13,6 +13,8 @@ public sealed record ResourceKind(string Group, string Version, string Plural, s
     public static readonly ResourceKind Secret = new("", "v1", "secrets", "Secret");
     public static readonly ResourceKind Event = new("", "v1", "events", "Event");
     public static readonly ResourceKind Namespace = new("", "v1", "namespaces", "Namespace", Namespaced: false);
+    public static readonly ResourceKind SelfSubjectAccessReview = new("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", Namespaced: false);
+    public static readonly ResourceKind RoleBinding = new("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding");
     public static readonly ResourceKind Lease = new("coordination.k8s.io", "v1", "leases", "Lease");
     public static readonly ResourceKind ValidatingWebhookConfiguration = new("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", Namespaced: false);
 

@@ -154,6 +154,24 @@ public sealed class OperatorHarness : IAsyncDisposable
         return instance;
     }
 
+    /// <summary>
+    /// Starts an operator instance that talks to the API server with <paramref name="kubernetes"/> (e.g. a ServiceAccount's
+    /// bearer token) instead of the admin certificate; <paramref name="observer"/>, if given, sees every API request it makes.
+    /// </summary>
+    public async Task<OperatorInstance> StartOperatorAsAsync(KubernetesClientConfiguration kubernetes, DelegatingHandler? observer, string? identity = null,
+        params string[] extraArgs)
+    {
+        identity ??= "op-" + Guid.NewGuid().ToString("N")[..6];
+        var args = OperatorArgs(identity, TestCluster.FreePort(), extraArgs);
+        var app = OperatorHost.Build(args, kubernetes,
+            configure: observer is null ? null : b => b.Services.AddSingleton(_ => new KubeApiClient(kubernetes, observer: observer)),
+            logSink: new CapturingSink(LogLines));
+        await app.StartAsync();
+        var instance = new OperatorInstance(app, identity);
+        lock (_instances) _instances.Add(instance);
+        return instance;
+    }
+
     public static async Task StopOperatorAsync(OperatorInstance instance)
     {
         if (instance.Stopped) return;

@@ -44,10 +44,9 @@ public sealed class ConnectorLogsReport(KubeApiClient api, HttpClient? http, Tex
             return ExitNotFound;
         }
         await LearnSecretValuesAsync(mc, ct);
-        var department = await FindDepartmentAsync(mc, ct);
 
         var s = mc.Status;
-        Out($"ManagedConnector {ns}/{name}  department={s?.Department ?? department?.Metadata.Name ?? "-"}  generation={mc.Metadata.Generation} observed={s?.ObservedGeneration?.ToString(CultureInfo.InvariantCulture) ?? "-"}");
+        Out($"ManagedConnector {ns}/{name}  department={s?.Department ?? "-"}  generation={mc.Metadata.Generation} observed={s?.ObservedGeneration?.ToString(CultureInfo.InvariantCulture) ?? "-"}");
         Out($"  spec:        class={mc.Spec.ConnectorClass} tasksMax={mc.Spec.TasksMax} state={mc.Spec.State} restartPolicy={mc.Spec.RestartPolicy.Type}(max {mc.Spec.RestartPolicy.MaxRestarts}) deletionPolicy={mc.Spec.DeletionPolicy}");
         Out($"  confluent:   name={s?.ConnectorName ?? "-"} connectorId={s?.ConnectorId ?? "-"} state={s?.ConnectorState ?? "-"} lastSync={Time(s?.LastSyncTime)}");
         Out($"  autoRestart: {(s?.AutoRestart is { } ar ? $"count={ar.Count} lastRestart={Time(ar.LastRestartTime)}" : "none")}");
@@ -75,11 +74,11 @@ public sealed class ConnectorLogsReport(KubeApiClient api, HttpClient? http, Tex
         }
         catch (HttpOperationException e) { Out($"  (cannot list Events: HTTP {(int)e.Response.StatusCode})"); }
 
-        await PrintConfluentLogsAsync(o, mc, department, ct);
+        await PrintConfluentLogsAsync(o, mc, ct);
         return ExitOk;
     }
 
-    private async Task PrintConfluentLogsAsync(LogsOptions o, V1Alpha1ManagedConnector mc, V1Alpha1Department? department, CancellationToken ct)
+    private async Task PrintConfluentLogsAsync(LogsOptions o, V1Alpha1ManagedConnector mc, CancellationToken ct)
     {
         Out($"Connector logs from Confluent Cloud (last {Duration(o.Since)}):");
         if (string.IsNullOrEmpty(o.Token))
@@ -92,12 +91,18 @@ public sealed class ConnectorLogsReport(KubeApiClient api, HttpClient? http, Tex
             Out("  (no connector id yet: the connector has not been created in Confluent Cloud)");
             return;
         }
-        if (department is null)
+        // The status names the environment and cluster, so a department editor (who cannot read the cluster-scoped
+        // Department through a RoleBinding) finds the connector; the Department only fills in for older statuses.
+        var department = string.IsNullOrEmpty(mc.Status.EnvironmentId) || string.IsNullOrEmpty(mc.Status.KafkaClusterId) ? await FindDepartmentAsync(mc, ct) : null;
+        var environment = mc.Status.EnvironmentId ?? department?.Spec.Confluent.EnvironmentId;
+        var cluster = mc.Status.KafkaClusterId ?? department?.Spec.Confluent.KafkaClusterId;
+        if (string.IsNullOrEmpty(environment) || string.IsNullOrEmpty(cluster))
         {
-            Out("  (the connector's Department is not readable, so its environment and cluster are unknown)");
+            Out($"  (the connector's status does not name its Confluent environment and cluster yet, and its Department {mc.Status.Department ?? "?"} is not readable with your rights; " +
+                "the operator adds them on its next write, or ask the platform team for the per-department reader role)");
             return;
         }
-        var crn = LogsSearchClient.ConnectorCrn(o.OrganizationId, department.Spec.Confluent.EnvironmentId, department.Spec.Confluent.KafkaClusterId, mc.Status.ConnectorId);
+        var crn = LogsSearchClient.ConnectorCrn(o.OrganizationId, environment, cluster, mc.Status.ConnectorId);
         var now = _time.GetUtcNow();
         using var ownHttp = http is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(30) } : null;
         var search = new LogsSearchClient(http ?? ownHttp!, new Uri(o.LogsApiUrl ?? LogsCommand.DefaultLogsApiUrl), o.Token);
@@ -132,12 +137,10 @@ public sealed class ConnectorLogsReport(KubeApiClient api, HttpClient? http, Tex
 
     private async Task<V1Alpha1Department?> FindDepartmentAsync(V1Alpha1ManagedConnector mc, CancellationToken ct)
     {
-        try
-        {
-            if (mc.Status?.Department is { } d && await api.TryGetAsync<V1Alpha1Department>(DepartmentKind, null, d, ct) is { } byName) return byName;
-            var all = await api.ListAsync<V1Alpha1Department>(DepartmentKind, null, ct: ct);
-            return all.Items.FirstOrDefault(x => x.Spec.Namespaces.Contains(mc.Metadata.NamespaceProperty));
-        }
+        // Only the Department the status names, and only if readable: department members may get their own by name
+        // (the per-department reader role) but never list them all, and they need neither for this report.
+        if (mc.Status?.Department is not { Length: > 0 } d) return null;
+        try { return await api.TryGetAsync<V1Alpha1Department>(DepartmentKind, null, d, ct); }
         catch (HttpOperationException) { return null; }
     }
 

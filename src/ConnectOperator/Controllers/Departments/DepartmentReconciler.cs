@@ -14,7 +14,7 @@ namespace ConnectOperator.Controllers.Departments;
 /// connectors and tasks from the cache.
 /// </summary>
 public sealed class DepartmentReconciler(TenantDirectory tenants, CredentialsResolver credentials, ConnectClientFactory clients, StatusWriter status,
-    EventRecorder events, ILogger<DepartmentReconciler> log, TimeSpan? reverifyAfter = null) : IReconciler<V1Alpha1Department>
+    EventRecorder events, ILogger<DepartmentReconciler> log, TimeSpan? reverifyAfter = null, SecretAccessGrants? secretAccess = null) : IReconciler<V1Alpha1Department>
 {
     public static readonly ResourceKind Kind = ResourceKind.For<V1Alpha1Department>(namespaced: false);
 
@@ -32,14 +32,25 @@ public sealed class DepartmentReconciler(TenantDirectory tenants, CredentialsRes
             return ReconcileResult.Done;
         }
         var connectors = tenants.ConnectorsOf(department);
+        var (granted, accessProblems) = secretAccess is null
+            ? (null, Array.Empty<string>())
+            : await secretAccess.EnsureAsync(department, ns => tenants.Departments.Store.List().Any(o => o.Metadata.Name != department.Metadata.Name && o.Spec.Namespaces.Contains(ns)), ct);
         var health = await EvaluateAsync(department, ct);
         var requeue = health.Phase == HealthPhase.Reconciling ? ReconcileResult.RequeueRateLimited() : ReconcileResult.Done;
+        if (accessProblems.Count > 0)
+        {
+            // A namespace created after its Department is picked up here: nothing else wakes the Department then.
+            if (health.Phase == HealthPhase.Ready)
+                health = Health.Reconciling("SecretAccessPending", "the operator cannot read Secrets in every namespace of this department yet: " + string.Join("; ", accessProblems));
+            requeue = ReconcileResult.After(TimeSpan.FromSeconds(15));
+        }
         var previous = ConditionSet.Find(department.Status?.Conditions, ConditionTypes.Stalled);
         await status.UpdateStatusAsync(Kind, department, d =>
         {
             d.Status ??= new V1Alpha1DepartmentStatus();
             d.Status.Connectors = connectors.Count;
             d.Status.Tasks = connectors.Sum(c => c.Spec.TasksMax);
+            if (granted != null) d.Status.SecretAccessNamespaces = granted.Count == 0 ? null : granted.ToList();
             ConditionSet.Apply(d.Status.Conditions, health, d.Metadata.Generation, DateTime.UtcNow);
             d.Status.ObservedGeneration = d.Metadata.Generation;
         }, ct);

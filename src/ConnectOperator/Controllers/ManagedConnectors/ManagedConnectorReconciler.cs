@@ -21,7 +21,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
 
     private readonly TenantDirectory _tenants;
     private readonly KubeApiClient _api;
-    private readonly Informer<V1Secret> _secrets;
+    private readonly NamespacedInformers<V1Secret> _secrets;
     private readonly CredentialsResolver _credentials;
     private readonly ConnectClientFactory _clients;
     private readonly RemoteConnectorPoller _poller;
@@ -32,7 +32,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
     private readonly ILogger _log;
     private readonly TimeProvider _time;
 
-    public ManagedConnectorReconciler(TenantDirectory tenants, KubeApiClient api, Informer<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
+    public ManagedConnectorReconciler(TenantDirectory tenants, KubeApiClient api, NamespacedInformers<V1Secret> secrets, CredentialsResolver credentials, ConnectClientFactory clients,
         RemoteConnectorPoller poller, StatusWriter status, Finalizers finalizers, EventRecorder events, OperatorOptions options,
         ILogger<ManagedConnectorReconciler> log, TimeProvider? time = null)
     {
@@ -130,6 +130,16 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             var over = QuotaMath.OverQuota(siblings.Select(TenantDirectory.ToCandidate), limits, applied);
             if (over.TryGetValue($"{mc.Metadata.NamespaceProperty}/{mc.Metadata.Name}", out var quotaViolation))
                 return await StallAsync(mc, department.Metadata.Name, ViolationReasons.QuotaExceeded, quotaViolation.Message, ct);
+        }
+
+        // The operator reads a department namespace's Secrets only once its RoleBinding there is in place (the
+        // Department controller creates it); until then an absent Secret proves nothing, so wait instead of stalling.
+        if (mc.Spec.SecretConfig.Count > 0 && !_secrets.IsVisible(mc.Metadata.NamespaceProperty))
+        {
+            await WriteStatusAsync(mc, department.Metadata.Name, _ => { }, Health.Reconciling("WaitingForSecretAccess",
+                $"waiting until the operator may read Secrets in namespace {mc.Metadata.NamespaceProperty}: Department {department.Metadata.Name} " +
+                "grants it with a RoleBinding that the operator creates; if this persists, check that RoleBinding and the operator's log"), ct);
+            return ReconcileResult.After(TimeSpan.FromSeconds(2));
         }
 
         var (secretVersions, secretError) = ResolveSecretConfig(mc);
@@ -387,6 +397,8 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         {
             s.ConnectorName = name;
             s.ConnectorId = remote?.Id?.Id ?? connectorId;
+            s.EnvironmentId = department.Spec.Confluent.EnvironmentId;
+            s.KafkaClusterId = department.Spec.Confluent.KafkaClusterId;
             s.ConnectorState = remoteState;
             s.Tasks = tasks;
             s.Trace = Truncate(trace, V1Alpha1ManagedConnectorStatus.MaxTraceLength);
@@ -546,7 +558,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         var versions = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in mc.Spec.SecretConfig)
         {
-            var secret = _secrets.Store.Get(mc.Metadata.NamespaceProperty, entry.SecretKeyRef.Name);
+            var secret = _secrets.Get(mc.Metadata.NamespaceProperty, entry.SecretKeyRef.Name);
             if (secret is null)
                 return (null, SecretMissing(mc, entry));
             if (secret.Data?.ContainsKey(entry.SecretKeyRef.Key) != true && secret.StringData?.ContainsKey(entry.SecretKeyRef.Key) != true)

@@ -65,13 +65,19 @@ public interface IInformer
     TimeSpan MaxWatchSilence => TimeSpan.FromSeconds(630);
 }
 
+/// <summary>An informer, or a set of them, that controllers can watch.</summary>
+public interface IEventSource<T> : IInformer where T : class
+{
+    void AddEventHandler(ResourceEventHandler<T> handler);
+}
+
 /// <summary>
 /// client-go style shared informer: list (the first one from the watch cache), then watch from the list's resourceVersion
 /// (bookmarks only advance the resourceVersion), relist on 410 Gone and on "too large resource version" (HTTP status or watch
 /// ERROR event) emitting Add/Update/Delete relative to the cache, reconnect with jittered exponential backoff, periodic
 /// resync, thread-safe <see cref="Indexer{T}"/> cache.
 /// </summary>
-public sealed class Informer<T> : IInformer where T : class, IKubernetesObject<V1ObjectMeta>
+public sealed class Informer<T> : IEventSource<T> where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly IListerWatcher<T> _lw;
     private readonly InformerOptions _opts;

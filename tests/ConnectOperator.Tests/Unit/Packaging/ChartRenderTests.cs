@@ -112,11 +112,12 @@ public class ChartRenderTests
         var b = (await Helm.TemplateAsync("team-b", "ns-b")).Documents("b");
         var c = (await Helm.TemplateAsync("team-c", "ns-c", all)).Documents("c");
         string[] Names(List<YamlMappingNode> docs) => docs.Where(d => ClusterScoped(Kind(d))).Select(d => Kind(d) + "/" + d.Str("metadata", "name")).ToArray();
-        Assert.That(Names(a), Has.Length.EqualTo(6), "ClusterRole, ClusterRoleBinding, 3 user ClusterRoles, ValidatingWebhookConfiguration");
+        Assert.That(Names(a), Has.Length.EqualTo(7), "ClusterRole, secrets-reader ClusterRole, ClusterRoleBinding, 3 user ClusterRoles, ValidatingWebhookConfiguration");
         Assert.That(Names(a).Intersect(Names(b)), Is.Empty);
         Assert.That(Names(a).Intersect(Names(c)), Is.Empty);
         Assert.That(Names(a), Does.Contain("ValidatingWebhookConfiguration/team-a-connect-operator")
-            .And.Contain("ClusterRole/team-a-connect-operator-department-editor"));
+            .And.Contain("ClusterRole/team-a-connect-operator-department-editor").And.Contain("ClusterRole/team-a-connect-operator-secrets-reader"));
+        Assert.That(Env(a.Single(d => Kind(d) == "Deployment"))["Operator__SecretAccess__ClusterRole"], Is.EqualTo("team-a-connect-operator-secrets-reader"));
 
         // The operator patches the configuration it is told about, and may touch only that one.
         var cluster = Rules(a.Single(d => Kind(d) == "ClusterRole" && d.Str("metadata", "name") == "team-a-connect-operator"));
@@ -205,7 +206,10 @@ public class ChartRenderTests
             expected.Add($"connect.ebs.io|{res}/status|update|");
         }
         expected.Add("connect.ebs.io|managedconnectors|patch|");
-        expected.AddRange(new[] { "get", "list", "watch" }.Select(v => $"|secrets|{v}|"));
+        // No Secret access cluster-wide: RoleBindings to the secrets reader in department namespaces, bind on it by name.
+        expected.Add("rbac.authorization.k8s.io|rolebindings|create|");
+        expected.AddRange(new[] { "get", "update", "delete" }.Select(v => $"rbac.authorization.k8s.io|rolebindings|{v}|connect-operator-secrets-reader"));
+        expected.Add("rbac.authorization.k8s.io|clusterroles|bind|connect-operator-secrets-reader");
         expected.AddRange(new[] { "create", "patch" }.Select(v => $"|events|{v}|"));
         if (mode == "self-managed")
             expected.AddRange(new[] { "get", "update" }.Select(v => $"admissionregistration.k8s.io|validatingwebhookconfigurations|{v}|connect-operator"));
@@ -216,9 +220,15 @@ public class ChartRenderTests
         {
             "coordination.k8s.io|leases|get|connect-operator-leader", "coordination.k8s.io|leases|update|connect-operator-leader", "coordination.k8s.io|leases|create|",
         };
-        expectedRole.Add("|secrets|get|connect-operator-webhook-tls");   // both modes: the webhook loads its certificate
+        // both modes: credentials (informer) and the webhook's certificate, in its own namespace only
+        expectedRole.AddRange(new[] { "get", "list", "watch" }.Select(v => $"|secrets|{v}|"));
         if (mode == "self-managed") expectedRole.AddRange(new[] { "|secrets|update|connect-operator-webhook-tls", "|secrets|create|" });
         Assert.That(role, Is.EquivalentTo(expectedRole));
+
+        var reader = Flatten(Rules(docs.Single(d => Kind(d) == "ClusterRole" && d.Str("metadata", "name") == "connect-operator-secrets-reader")));
+        Assert.That(reader, Is.EquivalentTo(new[] { "get", "list", "watch" }.Select(v => $"|secrets|{v}|")));
+        Assert.That(docs.Where(d => Kind(d) is "ClusterRoleBinding" or "RoleBinding").Select(d => d.Str("roleRef", "name")),
+            Has.None.EqualTo("connect-operator-secrets-reader"), "the chart never binds the secrets reader itself: the operator does, per department namespace");
     }
 
     [Test]

@@ -203,7 +203,8 @@ public class ChartTemplateTests
     private static (List<Rule> ClusterRole, List<Rule> Role) OperatorRbac()
     {
         var docs = PackagingFiles.LoadTemplate("rbac.yaml");
-        return (RulesOf(docs.Single(d => d.Str("kind") == "ClusterRole")), RulesOf(docs.Single(d => d.Str("kind") == "Role")));
+        // The first ClusterRole is the operator's; the second is the secrets reader it binds per department namespace.
+        return (RulesOf(docs.First(d => d.Str("kind") == "ClusterRole")), RulesOf(docs.Single(d => d.Str("kind") == "Role")));
     }
 
     private static bool Allows(IEnumerable<Rule> rules, string group, string resource, string verb, string? name = null)
@@ -219,8 +220,7 @@ public class ChartTemplateTests
         yield return new TestCaseData("connect.ebs.io", "managedconnectors", "patch"); // finalizer (merge patch)
         foreach (var res in new[] { "managedconnectors/status", "departments/status", "connectorquotas/status" })
             yield return new TestCaseData("connect.ebs.io", res, "update");
-        foreach (var verb in new[] { "get", "list", "watch" })
-            yield return new TestCaseData("", "secrets", verb);
+        yield return new TestCaseData("rbac.authorization.k8s.io", "rolebindings", "create");   // secrets reader per department namespace
         foreach (var verb in new[] { "create", "patch" })
             yield return new TestCaseData("", "events", verb);
     }
@@ -240,7 +240,8 @@ public class ChartTemplateTests
             Assert.That(Allows(role, "coordination.k8s.io", "leases", verb, PackagingFiles.Placeholder), Is.True, "leases " + verb);
         Assert.That(Allows(role, "", "secrets", "create"), Is.True, "self-managed mode creates the webhook TLS Secret");
         Assert.That(Allows(role, "", "secrets", "update", PackagingFiles.Placeholder), Is.True);
-        Assert.That(Allows(role, "", "secrets", "get", PackagingFiles.Placeholder), Is.True, "both modes read the webhook TLS Secret");
+        foreach (var verb in new[] { "get", "list", "watch" })
+            Assert.That(Allows(role, "", "secrets", verb), Is.True, "both modes read credentials and the webhook TLS Secret in the operator namespace: " + verb);
     }
 
     [Test]
@@ -250,10 +251,13 @@ public class ChartTemplateTests
         foreach (var r in cluster.Concat(role))
         {
             Assert.That(r.Groups.Concat(r.Resources).Concat(r.Verbs), Has.None.EqualTo("*"), "no wildcards");
-            Assert.That(r.Verbs, Has.None.EqualTo("delete").And.None.EqualTo("deletecollection").And.None.EqualTo("escalate").And.None.EqualTo("bind"));
+            Assert.That(r.Verbs, Has.None.EqualTo("deletecollection").And.None.EqualTo("escalate"));
+            // delete and bind only on the one RoleBinding name and the one ClusterRole it may bind
+            if (r.Verbs.Contains("delete") || r.Verbs.Contains("bind"))
+                Assert.That(r.ResourceNames, Has.Count.EqualTo(1), "delete/bind by name only");
         }
-        foreach (var verb in new[] { "create", "update", "patch", "delete" })
-            Assert.That(Allows(cluster, "", "secrets", verb), Is.False, "Secrets are read-only cluster-wide; found " + verb);
+        foreach (var verb in new[] { "get", "list", "watch", "create", "update", "patch", "delete" })
+            Assert.That(Allows(cluster, "", "secrets", verb), Is.False, "no Secret access cluster-wide; found " + verb);
         Assert.That(Allows(cluster, "connect.ebs.io", "connectorquotas", "update"), Is.False, "quotas get no finalizer");
         Assert.That(cluster.Where(r => r.Resources.Contains("validatingwebhookconfigurations")).All(r => r.ResourceNames.Count == 1), Is.True,
             "the operator may only touch its own ValidatingWebhookConfiguration");
