@@ -58,8 +58,12 @@ public sealed class V1Alpha1ManagedConnectorSpec
     [JsonPropertyName("tasksMax")]
     public int TasksMax { get; set; } = 1;
 
-    /// <summary>Non-sensitive config; never contains <see cref="ConnectApi.ReservedConfigKeys"/>.</summary>
+    /// <summary>
+    /// Non-sensitive config; never contains <see cref="ConnectApi.ReservedConfigKeys"/>. Unquoted numbers and booleans
+    /// in the manifest arrive here as their text (<see cref="ConfigValuesConverter"/>).
+    /// </summary>
     [JsonPropertyName("config")]
+    [JsonConverter(typeof(ConfigValuesConverter))]
     public IDictionary<string, string> Config { get; set; } = new Dictionary<string, string>();
 
     /// <summary>Sensitive config read from Secrets in the same namespace; keys unique and disjoint from <see cref="Config"/>.</summary>

@@ -11,6 +11,9 @@ public static class FindingRules
     public const string Parse = "parse";
     public const string Schema = "schema";
     public const string Cel = "cel";
+
+    /// <summary>spec.config rules the CRD cannot state in CEL (<see cref="Entities.ConfigRules"/>): the webhook checks them.</summary>
+    public const string Config = "config";
     public const string Policy = "policy";
     public const string Quota = "quota";
 }

@@ -118,8 +118,21 @@ public static class ManifestValidator
                     $"metadata.name: Invalid value: {CrdSchemas.GoValue(nonString)}: must be a string (YAML reads it as {CrdSchemas.TypeName(nonString)}; quote it)"));
             else if (doc.Name is null)
                 findings.Add(At(doc, doc.Root["metadata"], "metadata.name", FindingRules.Schema, "metadata.name: Required value: name is required"));
+            var configKinds = crd.Kind == V1Alpha1ManagedConnector.KubeKind ? ConfigKinds(doc.Root) : new();
             foreach (var (token, field, message) in CrdSchemas.Validate(crd, doc.Root))
                 findings.Add(At(doc, token, field, FindingRules.Schema, message));
+            // NJsonSchema applies no array, object or string limits to an untyped node, so spec.config's are checked
+            // here, worded as the API server prints them (checked against it); a config finding below says what to write instead.
+            if (doc.Root["spec"]?["config"] is JObject configValues)
+                foreach (var p in configValues.Properties())
+                    if (UntypedLimit(p) is { } limit) findings.Add(At(doc, p.Value, $"spec.config.{p.Name}", FindingRules.Schema, limit));
+            if (crd.Kind == V1Alpha1ManagedConnector.KubeKind)
+            {
+                var secretKeys = (doc.Root["spec"]?["secretConfig"] as JArray)?.Children<JObject>()
+                    .Select(e => e["key"]).OfType<JValue>().Where(k => k.Type == JTokenType.String).Select(k => (string)k!) ?? Enumerable.Empty<string>();
+                foreach (var v in ConfigRules.Check(configKinds, secretKeys))
+                    findings.Add(AtField(doc, v.Field, FindingRules.Config, v.Message));
+            }
             foreach (var (token, field, message) in ListTypes.Validate(crd, doc.Root))
                 findings.Add(At(doc, token, field, FindingRules.Schema, message));
             foreach (var v in CelRules.Evaluate(crd, doc.Root))
@@ -180,6 +193,31 @@ public static class ManifestValidator
             .ToList();
         return new ValidationReport(ordered.Count == 0, inputFiles.Count, objects, ordered);
     }
+
+    private static Dictionary<string, ConfigValueKind> ConfigKinds(JToken root)
+    {
+        var result = new Dictionary<string, ConfigValueKind>(StringComparer.Ordinal);
+        if (root["spec"]?["config"] is JObject config)
+            foreach (var p in config.Properties())
+                result[p.Name] = p.Value.Type switch
+                {
+                    JTokenType.Array => ConfigValueKind.List,
+                    JTokenType.Object => ConfigValueKind.Map,
+                    _ => ConfigValueKind.Scalar,
+                };
+        return result;
+    }
+
+    private static string? UntypedLimit(JProperty p) => p.Value switch
+    {
+        JArray { Count: 0 } => $"spec.config.{p.Name}: Invalid value: 0: spec.config.{p.Name} in body should have at least 1 items",
+        JArray a => $"spec.config.{p.Name}: Too many: {a.Count}: must have at most 0 items",
+        JObject { Count: 0 } => $"spec.config.{p.Name}: Invalid value: 0: spec.config.{p.Name} in body should have at least 1 properties",
+        JObject o => $"spec.config.{p.Name}: Too many: {o.Count}: must have at most 0 items",
+        JValue { Type: JTokenType.String } v when System.Text.Encoding.UTF8.GetByteCount((string)v!) > ConfigRules.MaxValueLength
+            => $"spec.config.{p.Name}: Too long: may not be more than {ConfigRules.MaxValueLength} bytes",
+        _ => null,
+    };
 
     private static IEnumerable<T> Latest<T>(IEnumerable<ManifestDocument> docs, string kind) where T : class
     {
