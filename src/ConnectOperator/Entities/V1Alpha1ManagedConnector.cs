@@ -164,6 +164,10 @@ public sealed class V1Alpha1ManagedConnectorStatus
     [JsonPropertyName("tasks")]
     public IList<V1Alpha1TaskStatus> Tasks { get; set; } = new List<V1Alpha1TaskStatus>();
 
+    /// <summary>Running tasks out of spec.tasksMax, e.g. "2/3": the TASKS printer column.</summary>
+    [JsonPropertyName("tasksReady")]
+    public string? TasksReady { get; set; }
+
     /// <summary>Truncated to <see cref="MaxTraceLength"/>.</summary>
     [JsonPropertyName("trace")]
     public string? Trace { get; set; }

@@ -386,6 +386,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             s.ConnectorId = remote?.Id?.Id ?? connectorId;
             s.ConnectorState = remoteState;
             s.Tasks = tasks;
+            s.TasksReady = TasksReady.Of(tasks, mc.Spec.TasksMax);
             s.Trace = Truncate(trace, V1Alpha1ManagedConnectorStatus.MaxTraceLength);
             s.ConfigHash = config.Hash;
             s.AppliedConfigKeys = config.AppliedKeys.ToList();

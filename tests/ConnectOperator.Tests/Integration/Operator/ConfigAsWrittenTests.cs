@@ -57,6 +57,19 @@ public class ConfigAsWrittenTests
     }
 
     [Test]
+    public async Task The_TASKS_column_shows_running_tasks_out_of_desired_and_no_condition_is_empty()
+    {
+        await _h.CreateAsync(_h.Datagen("tasks", tasks: 2));
+        var mc = await _h.WaitForAsync("tasks", m => OperatorHarness.IsReady(m), "Ready");
+        Assert.That(mc.Status!.TasksReady, Is.EqualTo("2/2"));
+        Assert.That(mc.Status.Conditions.Select(c => c.Message), Has.None.Empty);
+        var (code, output) = await _h.Kube.KubectlAsync("get", "managedconnector", "tasks", "-n", _h.Namespace);
+        Assert.That(code, Is.Zero, output);
+        Assert.That(output.Split('\n')[0], Does.Contain("TASKS"));
+        Assert.That(output.Split('\n')[1], Does.Contain(" 2/2 "));
+    }
+
+    [Test]
     public async Task A_list_or_map_in_config_is_refused_by_the_API_server_naming_the_key()
     {
         var (code, output) = await _h.Kube.KubectlWithInputAsync(
