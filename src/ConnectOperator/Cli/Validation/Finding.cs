@@ -39,7 +39,13 @@ public sealed record ValidationReport(
     [property: JsonPropertyName("valid")] bool Valid,
     [property: JsonPropertyName("files")] int Files,
     [property: JsonPropertyName("objects")] int Objects,
-    [property: JsonPropertyName("findings")] IReadOnlyList<Finding> Findings);
+    [property: JsonPropertyName("findings")] IReadOnlyList<Finding> Findings,
+    [property: JsonPropertyName("notes")] IReadOnlyList<ValidationNote>? Notes = null);
+
+/// <summary>A check that could not run for a file, so that "valid" is never read as "policy checked".</summary>
+public sealed record ValidationNote(
+    [property: JsonPropertyName("file")] string File,
+    [property: JsonPropertyName("message")] string Message);
 
 /// <summary>Compile-time metadata for <c>--output json</c> (the operator also ships as a NativeAOT executable).</summary>
 [JsonSerializable(typeof(ValidationReport))]

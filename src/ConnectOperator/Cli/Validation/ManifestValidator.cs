@@ -32,7 +32,7 @@ public static class ManifestValidator
             if (!File.Exists(p) && !Directory.Exists(p))
                 return Usage(stderr, $"path {p} does not exist");
 
-        var report = Validate(options, out var policyChecked);
+        var report = Validate(options);
         if (options.Output == "json")
         {
             stdout.WriteLine(JsonSerializer.Serialize(report, ValidationJsonContext.Report));
@@ -40,8 +40,7 @@ public static class ManifestValidator
         else
         {
             foreach (var f in report.Findings) stdout.WriteLine(FormatText(f));
-            if (!policyChecked)
-                stdout.WriteLine("note: no Department found (--departments or among -f): department policy and quota were not checked");
+            foreach (var n in report.Notes ?? []) stdout.WriteLine($"note: {n.File}: {n.Message}");
             stdout.WriteLine(report.Valid
                 ? $"validate: {report.Files} file(s), {report.Objects} object(s): valid"
                 : $"validate: {report.Files} file(s), {report.Objects} object(s): {report.Findings.Count} finding(s), invalid");
@@ -83,9 +82,7 @@ public static class ManifestValidator
         return result;
     }
 
-    public static ValidationReport Validate(ValidateOptions options) => Validate(options, out _);
-
-    private static ValidationReport Validate(ValidateOptions options, out bool policyChecked)
+    public static ValidationReport Validate(ValidateOptions options)
     {
         var findings = new List<Finding>();
         var inputFiles = ExpandPaths(options.Files);
@@ -154,8 +151,16 @@ public static class ManifestValidator
         var all = references.Concat(inputs.Where(d => !rejected.Contains(d))).Where(d => d.Root is JObject && d.Name != null).ToList();
         var departments = Latest<V1Alpha1Department>(all, V1Alpha1Department.KubeKind).Select(TenantDirectory.ToPolicy).ToList();
         var quotas = Latest<V1Alpha1ConnectorQuota>(all, V1Alpha1ConnectorQuota.KubeKind).ToList();
-        policyChecked = departments.Count > 0;
-        if (policyChecked)
+        var notes = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        void Note(ManifestDocument doc, string message)
+        {
+            if (!notes.TryGetValue(doc.File, out var set)) notes[doc.File] = set = new SortedSet<string>(StringComparer.Ordinal);
+            set.Add(message);
+        }
+        if (departments.Count == 0)
+            foreach (var (doc, _) in connectors)
+                Note(doc, "department policy and quota were not checked: no Department given (--departments, or a Department among -f)");
+        if (departments.Count > 0)
         {
             // The last manifest of a namespace/name wins, as with kubectl apply.
             var byKey = new Dictionary<string, (ManifestDocument Doc, ConnectorCandidate C)>(StringComparer.Ordinal);
@@ -174,13 +179,22 @@ public static class ManifestValidator
                     continue;
                 }
                 foreach (var v in PolicyEvaluator.Evaluate(dept, c))
+                {
+                    // A missing class is the schema's finding ("Required value"); "class  is not allowed" would only confuse.
+                    if (c.ConnectorClass.Length == 0 && v.Field == "spec.connectorClass") continue;
                     findings.Add(AtField(doc, v.Field, FindingRules.Policy, v.Message));
+                }
+                // The API server refuses an object that fails the schema before the webhook counts it: so does quota here.
+                if (rejected.Contains(doc)) continue;
                 if (!perDepartment.TryGetValue(dept.Name, out var list)) perDepartment[dept.Name] = list = new();
                 list.Add((doc, c));
             }
             foreach (var (dept, list) in perDepartment)
             {
                 var limits = quotas.Where(q => q.Spec?.DepartmentRef?.Name == dept).Select(TenantDirectory.ToLimits).ToList();
+                if (limits.Count == 0)
+                    foreach (var (doc, _) in list)
+                        Note(doc, $"quota was not checked: no ConnectorQuota for department {dept} given (--quotas, or a ConnectorQuota among -f)");
                 var over = QuotaMath.OverQuota(list.Select(x => x.C), limits);
                 foreach (var (doc, c) in list)
                     if (over.TryGetValue(c.Key, out var v))
@@ -191,7 +205,8 @@ public static class ManifestValidator
         var ordered = findings
             .OrderBy(f => f.File, StringComparer.Ordinal).ThenBy(f => f.Line).ThenBy(f => f.Field, StringComparer.Ordinal)
             .ToList();
-        return new ValidationReport(ordered.Count == 0, inputFiles.Count, objects, ordered);
+        return new ValidationReport(ordered.Count == 0, inputFiles.Count, objects, ordered,
+            notes.SelectMany(kv => kv.Value.Select(m => new ValidationNote(kv.Key, m))).ToList());
     }
 
     private static Dictionary<string, ConfigValueKind> ConfigKinds(JToken root)
