@@ -207,6 +207,7 @@ public class ChartRenderTests
         expected.Add("connect.ebs.io|managedconnectors|patch|");
         expected.AddRange(new[] { "get", "list", "watch" }.Select(v => $"|secrets|{v}|"));
         expected.AddRange(new[] { "create", "patch" }.Select(v => $"|events|{v}|"));
+        expected.AddRange(new[] { "get", "create", "update" }.Select(v => $"|configmaps|{v}|"));   // connect.ebs.io/offsets list and alter
         if (mode == "self-managed")
             expected.AddRange(new[] { "get", "update" }.Select(v => $"admissionregistration.k8s.io|validatingwebhookconfigurations|{v}|connect-operator"));
         Assert.That(cluster, Is.EquivalentTo(expected));
