@@ -103,7 +103,7 @@ public sealed class OffsetsReconciler(TenantDirectory tenants, KubeApiClient api
         var now = _time.GetUtcNow().UtcDateTime;
         await WriteAsync(mc, plan, OffsetsPlanner.Listed, $"{count} partition offset(s) written to ConfigMap {name}, key {OffsetsPlanner.ConfigMapKey}{observed}", ct,
             o => { o.ConfigMap = name; o.RequestedAt = now; o.AppliedAt = now; });
-        await events.RecordAsync(mc, "Normal", "OffsetsListed", $"{count} partition offset(s) written to ConfigMap {name}", ct);
+        await events.NormalAsync(mc, "OffsetsListed", $"{count} partition offset(s) written to ConfigMap {name}", ct);
         return ReconcileResult.Done;
     }
 
@@ -143,7 +143,7 @@ public sealed class OffsetsReconciler(TenantDirectory tenants, KubeApiClient api
         await WriteAsync(mc, plan, AlterOffsetsPhase.Pending,
             $"{body.Type} sent to Confluent; Confluent stops the connector briefly while it applies it", ct,
             o => { o.ConfigMap = configMapName; o.RequestedAt = requestedAt; o.AppliedAt = null; });
-        await events.RecordAsync(mc, "Normal", "OffsetsRequested", $"offsets {plan.Operation} ({body.Type}) sent to Confluent", ct);
+        await events.NormalAsync(mc, "OffsetsRequested", $"offsets {plan.Operation} ({body.Type}) sent to Confluent", ct);
         return ReconcileResult.After(PollInterval);
     }
 
@@ -156,8 +156,8 @@ public sealed class OffsetsReconciler(TenantDirectory tenants, KubeApiClient api
             ? a.UtcDateTime : phase == AlterOffsetsPhase.Applied ? _time.GetUtcNow().UtcDateTime : null;
         await WriteAsync(mc, plan, phase, message, ct, o => o.AppliedAt = applied);
         if (OffsetsPlanner.IsInFlight(phase)) return ReconcileResult.After(PollInterval);
-        await events.RecordAsync(mc, phase == AlterOffsetsPhase.Applied ? "Normal" : "Warning", phase == AlterOffsetsPhase.Applied ? "OffsetsApplied" : "OffsetsFailed",
-            $"offsets {plan.Operation}: {phase}: {message}", ct);
+        if (phase == AlterOffsetsPhase.Applied) await events.NormalAsync(mc, "OffsetsApplied", $"offsets {plan.Operation}: {phase}: {message}", ct);
+        else await events.WarningAsync(mc, "OffsetsFailed", $"offsets {plan.Operation}: {phase}: {message}", ct);
         return ReconcileResult.Done;
     }
 
