@@ -74,3 +74,33 @@ public class ConfigValuesTests
         Assert.That(r.Findings.Any(f => f.GetProperty("message").GetString()!.Contains("Too many: 2: must have at most 0 items")), r.ToString());
     }
 }
+
+/// <summary>The webhook gives the config rules' wording: unquoted values pass, a list or a bad key is refused naming the key.</summary>
+public class ConfigValuesWebhookTests
+{
+    private static ConnectOperator.Webhooks.AdmissionRequest Request(string config)
+    {
+        var json = """{"apiVersion":"connect.ebs.io/v1alpha1","kind":"ManagedConnector","metadata":{"name":"c","namespace":"fin-a"},"spec":{"connectorClass":"DatagenSource","tasksMax":1,"config":""" + config + "}}";
+        return new() { Uid = "u1", Operation = "CREATE", Namespace = "fin-a", Object = JsonDocument.Parse(json).RootElement.Clone() };
+    }
+
+    [Test]
+    public void Unquoted_numbers_and_booleans_are_admitted()
+    {
+        var world = Webhooks.AdmissionWorld.Standard();
+        var r = world.Decide(ConnectOperator.Webhooks.AdmissionDecider.ManagedConnectors, Request("""{"kafka.topic":"finance.orders","quickstart":"ORDERS","max.interval":1000,"enabled":true}"""));
+        Assert.That(r.Allowed, Is.True, r.Status?.Message);
+    }
+
+    [TestCase("""{"kafka.topic":"finance.orders","topics":["a","b"]}""", "spec.config[topics]: a list is not allowed")]
+    [TestCase("""{"kafka.topic":"finance.orders","kafka topic":"x"}""", "spec.config[kafka topic]: spec.config keys must be 1-255 characters")]
+    [TestCase("""{"kafka.topic":"finance.orders","tasks.max":2}""", "spec.config[tasks.max]: spec.config must not set reserved key(s)")]
+    public void Lists_and_bad_keys_are_refused_naming_the_key(string config, string expected)
+    {
+        var world = Webhooks.AdmissionWorld.Standard();
+        var r = world.Decide(ConnectOperator.Webhooks.AdmissionDecider.ManagedConnectors, Request(config));
+        Assert.That(r.Allowed, Is.False);
+        Assert.That(r.Status!.Message, Does.StartWith(expected));
+        Assert.That(r.Status.Code, Is.EqualTo(422));
+    }
+}
