@@ -46,6 +46,8 @@ public class OffsetsPlannerTests
     {
         Assert.That(OffsetsPlanner.Plan(Mc("reset", new() { Annotation = "reset", Phase = "PENDING", Operation = "reset" }), Remote).Action, Is.EqualTo(OffsetsAction.Poll));
         Assert.That(OffsetsPlanner.Plan(Mc("reset", new() { Annotation = "reset", Phase = OffsetsPlanner.Waiting }), Remote).Action, Is.EqualTo(OffsetsAction.Reset));
+        Assert.That(OffsetsPlanner.Plan(Mc("reset", new() { Annotation = "reset", Phase = OffsetsPlanner.Refused }), Remote).Action, Is.EqualTo(OffsetsAction.Reset),
+            "a refused value sent nothing, so it is tried again when the connector changes");
     }
 
     [Test]

@@ -58,7 +58,9 @@ public static class OffsetsPlanner
         if (last?.Annotation == value)
         {
             if (IsInFlight(last.Phase)) return new(OffsetsAction.Poll, value, last.Operation ?? "");
-            if (last.Phase != Waiting) return new(OffsetsAction.Nothing);
+            // Waiting and Refused sent nothing to Confluent, so trying again (once the spec or ConfigMap is fixed and the
+            // ManagedConnector changes) is still the first run of this value.
+            if (last.Phase is not (Waiting or Refused)) return new(OffsetsAction.Nothing);
         }
         if (mc.Metadata.DeletionTimestamp != null) return new(OffsetsAction.Nothing);
         var op = OperationOf(value);
