@@ -138,6 +138,18 @@ public sealed class ConnectClient : IConnectClient
     public Task<ConnectorOffsets?> GetOffsetsAsync(ClusterRef cluster, string name, CancellationToken ct = default)
         => SendAsync<ConnectorOffsets>(new Call(HttpMethod.Get, "connectors/{name}/offsets", cluster, $"connectors/{Esc(name)}/offsets") { NotFoundIsNull = true, Connector = name }, ct);
 
+    public async Task<AlterOffsetsRequestInfo> RequestOffsetsAsync(ClusterRef cluster, string name, AlterOffsetsRequest request, CancellationToken ct = default)
+    {
+        // Not idempotent: Confluent takes one alter request at a time, and a retried PATCH after a lost reply would be refused.
+        var call = new Call(HttpMethod.Post, "connectors/{name}/offsets/request", cluster, $"connectors/{Esc(name)}/offsets/request")
+            { Idempotent = false, Connector = name, Body = JsonSerializer.SerializeToUtf8Bytes(request, ConnectJsonContext.Default.AlterOffsetsRequest) };
+        return await SendAsync<AlterOffsetsRequestInfo>(call, ct) ?? new AlterOffsetsRequestInfo { Name = name, Type = request.Type };
+    }
+
+    public Task<AlterOffsetsStatus?> GetOffsetsRequestStatusAsync(ClusterRef cluster, string name, CancellationToken ct = default)
+        => SendAsync<AlterOffsetsStatus>(new Call(HttpMethod.Get, "connectors/{name}/offsets/request/status", cluster, $"connectors/{Esc(name)}/offsets/request/status")
+            { NotFoundIsNull = true, Connector = name }, ct);
+
     // ---------------------------------------------------------------------------------------------------------
 
     private static string Esc(string segment) => Uri.EscapeDataString(segment);

@@ -77,4 +77,10 @@ public interface IConnectClient
 
     /// <summary><c>GET …/connectors/{name}/offsets</c> (preview API); null when the connector does not exist.</summary>
     Task<ConnectorOffsets?> GetOffsetsAsync(ClusterRef cluster, string name, CancellationToken ct = default);
+
+    /// <summary>POST …/offsets/request (preview): asks Confluent to PATCH or DELETE the offsets; it applies them asynchronously.</summary>
+    Task<AlterOffsetsRequestInfo> RequestOffsetsAsync(ClusterRef cluster, string name, AlterOffsetsRequest request, CancellationToken ct = default);
+
+    /// <summary>GET …/offsets/request/status: the last alter request and its phase; null when there was none (404).</summary>
+    Task<AlterOffsetsStatus?> GetOffsetsRequestStatusAsync(ClusterRef cluster, string name, CancellationToken ct = default);
 }

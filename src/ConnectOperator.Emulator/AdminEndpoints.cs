@@ -8,6 +8,7 @@ internal static class AdminEndpoints
     public sealed record ProvisioningDelayRequest(int Milliseconds);
     public sealed record ErrorRateRequest(double Rate, int Status = 500);
     public sealed record FailRequest(string? Trace, string? State);
+    public sealed record OffsetsFailRequest(string? Message);
     public sealed record UpsertRequest(Dictionary<string, string> Config, bool? Paused, bool? Running);
     public sealed record BehaviourRequest(int? PauseResumeDelayMs, bool? IgnorePauseWhileProvisioning, bool? EmptyWriteBodies, bool? UnpredictableServerKeys);
     public sealed record StatusExtrasRequest(List<int>? StoppedTasks, List<string>? ErrorsFromTrace, List<string>? ValidationErrors, string? OverrideMessage);
@@ -74,6 +75,26 @@ internal static class AdminEndpoints
                 if (r.ErrorsFromTrace is { } errors) { c.ErrorsFromTrace.Clear(); c.ErrorsFromTrace.AddRange(errors); }
                 if (r.ValidationErrors is { } validation) { c.ValidationErrors.Clear(); c.ValidationErrors.AddRange(validation); }
                 if (r.OverrideMessage is { } message) c.OverrideMessage = message;
+                return Results.NoContent();
+            }
+        });
+        // The next offsets alter request of this connector ends FAILED with this message (Confluent's text in status).
+        g.MapPost(C + "/offsets/fail", (string env, string cluster, string name, OffsetsFailRequest r) =>
+        {
+            lock (state.Lock)
+            {
+                if (state.Find(env, cluster, name) is not { } c) return Results.NotFound();
+                c.FailNextOffsetsRequest = r.Message ?? "The offsets could not be altered.";
+                return Results.NoContent();
+            }
+        });
+        // Seeds what the connector has processed, as a running connector would have committed.
+        g.MapPut(C + "/offsets", (string env, string cluster, string name, JsonArray offsets) =>
+        {
+            lock (state.Lock)
+            {
+                if (state.Find(env, cluster, name) is not { } c) return Results.NotFound();
+                c.Offsets = (JsonArray)offsets.DeepClone();
                 return Results.NoContent();
             }
         });

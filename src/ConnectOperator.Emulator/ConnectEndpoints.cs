@@ -155,14 +155,20 @@ internal static class ConnectEndpoints
         });
 
         g.MapGet("/connectors/{connector_name}/offsets", (string environment_id, string kafka_cluster_id, string connector_name) =>
-            WithConnector(state, environment_id, kafka_cluster_id, connector_name, c => Json(new JsonObject
+            WithConnector(state, environment_id, kafka_cluster_id, connector_name, c =>
             {
-                ["id"] = c.Id,
-                ["name"] = c.Name,
-                ["offsets"] = c.Offsets.DeepClone(),
-                ["metadata"] = new JsonObject { ["observed_at"] = state.Now.ToString("yyyy-MM-ddTHH:mm:ssZ") },
-            })));
+                c.SettleOffsets(state.Now);
+                return Json(new JsonObject
+                {
+                    ["id"] = c.Id,
+                    ["name"] = c.Name,
+                    ["offsets"] = c.Offsets.DeepClone(),
+                    ["metadata"] = new JsonObject { ["observed_at"] = state.Now.ToString("yyyy-MM-ddTHH:mm:ssZ") },
+                });
+            }));
 
+        // Applied asynchronously, as recorded: the status reads PENDING until OffsetsApplyDelay has passed, then APPLIED,
+        // or FAILED when a failure was injected. One request at a time per connector (the spec says so).
         g.MapPost("/connectors/{connector_name}/offsets/request", async (string environment_id, string kafka_cluster_id, string connector_name, HttpRequest req) =>
         {
             var body = await ReadJson(req) as JsonObject;
@@ -170,32 +176,52 @@ internal static class ConnectEndpoints
             if (type is not ("PATCH" or "DELETE")) return EmulatorApp.VendorError(400, "type must be PATCH or DELETE");
             return WithConnector(state, environment_id, kafka_cluster_id, connector_name, c =>
             {
-                var requested = body!["offsets"] is JsonArray a ? (JsonArray)a.DeepClone() : new JsonArray();
                 var now = state.Now;
+                c.SettleOffsets(now);
+                if (c.PendingOffsets != null)
+                    return EmulatorApp.VendorError(409, $"An alter offsets request is already in progress for connector {c.Name}; only one request at a time is allowed");
+                var requested = body!["offsets"] is JsonArray a ? (JsonArray)a.DeepClone() : new JsonArray();
+                if (type == "PATCH" && requested.Count == 0) return EmulatorApp.VendorError(400, "offsets are required for a PATCH request");
                 var info = new JsonObject
                 {
                     ["id"] = c.Id, ["name"] = c.Name, ["offsets"] = requested.DeepClone(),
                     ["requested_at"] = now.ToString("yyyy-MM-ddTHH:mm:ssZ"), ["type"] = type,
                 };
-                c.PreviousOffsets = (JsonArray)c.Offsets.DeepClone();
-                c.Offsets = type == "DELETE" ? new JsonArray() : requested;
                 c.LastAlterRequest = info;
-                c.AlterAppliedAt = now;
-                return Json(info, 202);
+                c.PendingOffsets = requested;
+                c.AlterSettlesAt = now + state.OffsetsApplyDelay;
+                c.AlterFailure = c.FailNextOffsetsRequest;
+                c.FailNextOffsetsRequest = null;
+                c.AlterAppliedAt = null;
+                return Json(info.DeepClone(), 202);
             });
         });
 
         g.MapGet("/connectors/{connector_name}/offsets/request/status", (string environment_id, string kafka_cluster_id, string connector_name) =>
             WithConnector(state, environment_id, kafka_cluster_id, connector_name, c =>
-                c.LastAlterRequest == null
-                    ? EmulatorApp.VendorError(404, "no offsets request found")
-                    : Json(new JsonObject
-                    {
-                        ["request"] = c.LastAlterRequest.DeepClone(),
-                        ["status"] = new JsonObject { ["phase"] = "APPLIED", ["message"] = "The Connect framework-managed offsets for this connector have been altered successfully." },
-                        ["previous_offsets"] = c.PreviousOffsets?.DeepClone() ?? new JsonArray(),
-                        ["applied_at"] = c.AlterAppliedAt?.ToString("yyyy-MM-ddTHH:mm:ssZ"),
-                    })));
+            {
+                if (c.LastAlterRequest == null) return EmulatorApp.VendorError(404, "no offsets request found");
+                c.SettleOffsets(state.Now);
+                var reset = (string?)c.LastAlterRequest["type"] == "DELETE";
+                var status = c.PendingOffsets != null
+                    ? new JsonObject { ["phase"] = "PENDING", ["message"] = "The offsets alter request is in progress." }
+                    : c.AlterFailure != null
+                        ? new JsonObject { ["phase"] = "FAILED", ["message"] = c.AlterFailure }
+                        : new JsonObject
+                        {
+                            ["phase"] = "APPLIED",
+                            ["message"] = reset
+                                ? "The Connect framework-managed offsets for this connector have been reset successfully. However, if this connector manages offsets externally, they will need to be reset manually in the system that the connector uses."
+                                : "The Connect framework-managed offsets for this connector have been altered successfully. However, if this connector manages offsets externally, they will need to be altered manually in the system that the connector uses.",
+                        };
+                return Json(new JsonObject
+                {
+                    ["request"] = c.LastAlterRequest.DeepClone(),
+                    ["status"] = status,
+                    ["previous_offsets"] = c.PendingOffsets == null && c.AlterFailure == null ? c.PreviousOffsets?.DeepClone() ?? new JsonArray() : new JsonArray(),
+                    ["applied_at"] = c.PendingOffsets == null && c.AlterFailure == null ? c.AlterAppliedAt?.ToString("yyyy-MM-ddTHH:mm:ssZ") : null,
+                });
+            }));
     }
 
     // --------------------------------------------------------------------------------------------- helpers

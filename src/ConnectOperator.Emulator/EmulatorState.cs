@@ -72,6 +72,40 @@ public sealed class EmulatedConnector
     public JsonObject? LastAlterRequest { get; set; }
     public JsonArray? PreviousOffsets { get; set; }
     public DateTimeOffset? AlterAppliedAt { get; set; }
+    /// <summary>The offsets of the last alter request until it settles (at <see cref="AlterSettlesAt"/>).</summary>
+    public JsonArray? PendingOffsets { get; set; }
+    public DateTimeOffset? AlterSettlesAt { get; set; }
+    /// <summary>Why the last alter request failed (then its phase is FAILED and the offsets are unchanged).</summary>
+    public string? AlterFailure { get; set; }
+    /// <summary>Set by a test or the admin endpoint: the next alter request fails with this message.</summary>
+    public string? FailNextOffsetsRequest { get; set; }
+
+    /// <summary>Applies a due alter request: as recorded, PENDING first, then APPLIED (or FAILED) some time later.</summary>
+    internal void SettleOffsets(DateTimeOffset now)
+    {
+        if (PendingOffsets is null || AlterSettlesAt is not { } at || now < at) return;
+        if (AlterFailure is null)
+        {
+            PreviousOffsets = (JsonArray)Offsets.DeepClone();
+            var type = (string?)LastAlterRequest?["type"];
+            Offsets = type == "DELETE" ? new JsonArray() : Merge(Offsets, PendingOffsets);
+            AlterAppliedAt = at;
+        }
+        PendingOffsets = null;
+    }
+
+    /// <summary>PATCH moves only the partitions it names; the others keep their offsets.</summary>
+    private static JsonArray Merge(JsonArray current, JsonArray patch)
+    {
+        var result = (JsonArray)current.DeepClone();
+        foreach (var p in patch)
+        {
+            var existing = result.FirstOrDefault(e => JsonNode.DeepEquals(e?["partition"], p?["partition"]));
+            if (existing != null) result.Remove(existing);
+            result.Add(p?.DeepClone());
+        }
+        return result;
+    }
 
     public string? ConnectorClass => Config.TryGetValue("connector.class", out var c) ? c : null;
     /// <summary>A custom connector (recorded: <c>confluent.connector.type: CUSTOM</c>, ids <c>clcc-…</c>).</summary>
@@ -190,6 +224,9 @@ public sealed class EmulatorState
 
     /// <summary>Provisioning delay applied to connectors created from now on.</summary>
     public TimeSpan ProvisioningDelay { get; set; }
+
+    /// <summary>How long an offsets alter request stays PENDING before it is APPLIED or FAILED.</summary>
+    public TimeSpan OffsetsApplyDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
     internal object Lock => _lock;
 

@@ -19,6 +19,9 @@ namespace ConnectOperator.Confluent;
 [JsonSerializable(typeof(ConnectorStatus))]
 [JsonSerializable(typeof(ConfigValidationResult))]
 [JsonSerializable(typeof(ConnectorOffsets))]
+[JsonSerializable(typeof(AlterOffsetsRequest))]
+[JsonSerializable(typeof(AlterOffsetsRequestInfo))]
+[JsonSerializable(typeof(AlterOffsetsStatus))]
 [JsonSerializable(typeof(ConnectClient.CreateBody))]
 [JsonSerializable(typeof(object))]
 internal sealed partial class ConnectJsonContext : JsonSerializerContext;

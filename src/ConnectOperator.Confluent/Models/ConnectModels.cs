@@ -161,3 +161,44 @@ public sealed class OffsetsMetadata
 {
     [JsonPropertyName("observed_at")] public DateTimeOffset? ObservedAt { get; set; }
 }
+
+/// <summary><c>connect.v1.AlterOffsetRequest</c>: PATCH moves the given partitions, DELETE resets the connector as if new.</summary>
+public sealed class AlterOffsetsRequest
+{
+    public const string Patch = "PATCH";
+    public const string Delete = "DELETE";
+
+    [JsonPropertyName("type")] public string Type { get; set; } = Patch;
+    [JsonPropertyName("offsets")] public List<PartitionOffset>? Offsets { get; set; }
+}
+
+/// <summary><c>connect.v1.AlterOffsetRequestInfo</c>: the request as Confluent recorded it.</summary>
+public sealed class AlterOffsetsRequestInfo
+{
+    [JsonPropertyName("id")] public string? Id { get; set; }
+    [JsonPropertyName("name")] public string? Name { get; set; }
+    [JsonPropertyName("offsets")] public List<PartitionOffset>? Offsets { get; set; }
+    [JsonPropertyName("requested_at")] public DateTimeOffset? RequestedAt { get; set; }
+    [JsonPropertyName("type")] public string? Type { get; set; }
+}
+
+/// <summary><c>connect.v1.AlterOffsetStatus</c>: the last alter request of a connector and how far it got.</summary>
+public sealed class AlterOffsetsStatus
+{
+    [JsonPropertyName("request")] public AlterOffsetsRequestInfo? Request { get; set; }
+    [JsonPropertyName("status")] public AlterOffsetsPhase? Status { get; set; }
+    [JsonPropertyName("previous_offsets")] public List<PartitionOffset>? PreviousOffsets { get; set; }
+    // A string: the recorded value ("2024-02-20T15:14:20+0000") is not always RFC 3339.
+    [JsonPropertyName("applied_at")] public string? AppliedAt { get; set; }
+}
+
+public sealed class AlterOffsetsPhase
+{
+    public const string Pending = "PENDING";
+    public const string PendingValidation = "PENDING_VALIDATION";
+    public const string Applied = "APPLIED";
+    public const string Failed = "FAILED";
+
+    [JsonPropertyName("phase")] public string? Phase { get; set; }
+    [JsonPropertyName("message")] public string? Message { get; set; }
+}

@@ -14,14 +14,17 @@ public static class ValidateCommand
         "Validate ManagedConnector (and Department, ConnectorQuota) manifests offline, without a cluster, against:\n" +
         "  1. the CRD schemas built into this binary (types, required fields, enums, patterns, limits; unknown fields are\n" +
         "     errors, as with kubectl's strict field validation; list-type map/set keys must be unique);\n" +
-        "  2. the CRDs' CEL rules: metadata.name length, spec.config key format and reserved keys, spec.secretConfig\n" +
-        "     reserved keys, secretConfig keys not also in config. Not covered offline: transition rules (oldSelf), which\n" +
-        "     need the live object (our CRDs have none today), and messageExpression (the static message is shown);\n" +
+        "  2. the CRDs' CEL rules: metadata.name length, spec.secretConfig reserved keys. Not covered offline: transition\n" +
+        "     rules (oldSelf), which need the live object (our CRDs have none today), and messageExpression (the static\n" +
+        "     message is shown); and the spec.config rules the webhook enforces: numbers and booleans are fine, lists and\n" +
+        "     maps are not; key format, reserved keys, keys also in secretConfig;\n" +
         "  3. department policy (connector classes, topic prefixes, allowed hosts) and ConnectorQuota, with the same code as\n" +
         "     the admission webhook, using the Departments/ConnectorQuotas from --departments/--quotas and any found among -f.\n" +
         "     The namespace comes from metadata.namespace (required). Quota counts the ManagedConnectors given with -f as the\n" +
         "     department's WHOLE set (the connect-config repository holds all its connectors under departments/<d>/); with no creation times offline,\n" +
-        "     connectors beyond a limit are the last ones by namespace/name.\n" +
+        "     connectors beyond a limit are the last ones by namespace/name. Each file notes a check it could not run\n" +
+        "     (no Department, or no ConnectorQuota for its department, was given).\n" +
+        "Folders are searched recursively: -f samples/ also reads samples/invalid/, whose files are meant to fail.\n" +
         "Exit codes: 0 valid, 1 findings (including unreadable YAML), 2 usage error.";
 
     public static Command Create()

@@ -58,8 +58,12 @@ public sealed class V1Alpha1ManagedConnectorSpec
     [JsonPropertyName("tasksMax")]
     public int TasksMax { get; set; } = 1;
 
-    /// <summary>Non-sensitive config; never contains <see cref="ConnectApi.ReservedConfigKeys"/>.</summary>
+    /// <summary>
+    /// Non-sensitive config; never contains <see cref="ConnectApi.ReservedConfigKeys"/>. Unquoted numbers and booleans
+    /// in the manifest arrive here as their text (<see cref="ConfigValuesConverter"/>).
+    /// </summary>
     [JsonPropertyName("config")]
+    [JsonConverter(typeof(ConfigValuesConverter))]
     public IDictionary<string, string> Config { get; set; } = new Dictionary<string, string>();
 
     /// <summary>Sensitive config read from Secrets in the same namespace; keys unique and disjoint from <see cref="Config"/>.</summary>
@@ -76,6 +80,33 @@ public sealed class V1Alpha1ManagedConnectorSpec
     /// <summary><see cref="DeletionPolicies.Delete"/> (default) or <see cref="DeletionPolicies.Orphan"/>.</summary>
     [JsonPropertyName("deletionPolicy")]
     public string DeletionPolicy { get; set; } = DeletionPolicies.Delete;
+
+    /// <summary>Where <c>connect.ebs.io/offsets: list</c> writes the offsets (Strimzi's KafkaConnector shape).</summary>
+    [JsonPropertyName("listOffsets")]
+    public V1Alpha1ListOffsets? ListOffsets { get; set; }
+
+    /// <summary>Where <c>connect.ebs.io/offsets: alter</c> reads the offsets to set.</summary>
+    [JsonPropertyName("alterOffsets")]
+    public V1Alpha1AlterOffsets? AlterOffsets { get; set; }
+}
+
+public sealed class V1Alpha1ListOffsets
+{
+    [JsonPropertyName("toConfigMap")]
+    public V1Alpha1LocalObjectRef ToConfigMap { get; set; } = new();
+}
+
+public sealed class V1Alpha1AlterOffsets
+{
+    [JsonPropertyName("fromConfigMap")]
+    public V1Alpha1LocalObjectRef FromConfigMap { get; set; } = new();
+}
+
+/// <summary>An object in the ManagedConnector's own namespace.</summary>
+public sealed class V1Alpha1LocalObjectRef
+{
+    [JsonPropertyName("name")]
+    public string Name { get; set; } = "";
 }
 
 public sealed class V1Alpha1SecretConfigEntry
@@ -171,6 +202,10 @@ public sealed class V1Alpha1ManagedConnectorStatus
     [JsonPropertyName("tasks")]
     public IList<V1Alpha1TaskStatus> Tasks { get; set; } = new List<V1Alpha1TaskStatus>();
 
+    /// <summary>Running tasks out of spec.tasksMax, e.g. "2/3": the TASKS printer column.</summary>
+    [JsonPropertyName("tasksReady")]
+    public string? TasksReady { get; set; }
+
     /// <summary>Truncated to <see cref="MaxTraceLength"/>.</summary>
     [JsonPropertyName("trace")]
     public string? Trace { get; set; }
@@ -200,6 +235,38 @@ public sealed class V1Alpha1ManagedConnectorStatus
     /// <summary>When the connector was re-created after a delete outside Kubernetes; cleared once it runs.</summary>
     [JsonPropertyName("recreatedAt")]
     public DateTime? RecreatedAt { get; set; }
+
+    /// <summary>The last offsets operation (<c>connect.ebs.io/offsets</c>) and how Confluent reported it.</summary>
+    [JsonPropertyName("offsets")]
+    public V1Alpha1OffsetsStatus? Offsets { get; set; }
+}
+
+public sealed class V1Alpha1OffsetsStatus
+{
+    /// <summary>The annotation value this status is for: an operation runs once per distinct value.</summary>
+    [JsonPropertyName("annotation")]
+    public string? Annotation { get; set; }
+
+    /// <summary>list, alter or reset.</summary>
+    [JsonPropertyName("operation")]
+    public string? Operation { get; set; }
+
+    /// <summary>Confluent's phase (PENDING, APPLIED, FAILED), or the operator's: Listed, Refused, Waiting.</summary>
+    [JsonPropertyName("phase")]
+    public string? Phase { get; set; }
+
+    [JsonPropertyName("message")]
+    public string? Message { get; set; }
+
+    [JsonPropertyName("configMap")]
+    public string? ConfigMap { get; set; }
+
+    [JsonPropertyName("requestedAt")]
+    public DateTime? RequestedAt { get; set; }
+
+    /// <summary>When Confluent applied the change, or when the offsets were listed.</summary>
+    [JsonPropertyName("appliedAt")]
+    public DateTime? AppliedAt { get; set; }
 }
 
 public sealed class V1Alpha1LifecycleRequest

@@ -27,6 +27,8 @@ public sealed class ControllerSet
     public Controller<V1Alpha1ManagedConnector> Connectors { get; }
     public Controller<V1Alpha1Department> Departments { get; }
     public Controller<V1Alpha1ConnectorQuota> Quotas { get; }
+    /// <summary>connect.ebs.io/offsets: list, alter, reset (its own controller, so the main reconcile never waits on it).</summary>
+    public Controller<V1Alpha1ManagedConnector> Offsets { get; }
     public RemoteConnectorPoller Poller { get; }
     /// <summary>The throughput poller (leader only), or null when <c>Operator:Throughput:Enabled</c> is false.</summary>
     public ThroughputPoller? Throughput { get; }
@@ -62,6 +64,10 @@ public sealed class ControllerSet
         Quotas = new Controller<V1Alpha1ConnectorQuota>("connectorquota", tenants.Quotas, Metered(metrics, "ConnectorQuota", new ConnectorQuotaReconciler(tenants, status)),
             new ControllerOptions { Workers = 1 }, logs.CreateLogger("controller.connectorquota"));
 
+        Offsets = new Controller<V1Alpha1ManagedConnector>("offsets", connectors,
+            new ConnectOperator.Controllers.ManagedConnectors.Offsets.OffsetsReconciler(tenants, api, credentials, clients, status, events,
+                logs.CreateLogger<ConnectOperator.Controllers.ManagedConnectors.Offsets.OffsetsReconciler>()),
+            new ControllerOptions { Workers = 1 }, logs.CreateLogger("controller.offsets"));
         // Secrets are watched per namespace: the operator's own and each one a Department claims (every replica, so a
         // new leader starts with warm caches).
         tenants.Departments.AddEventHandler(
@@ -97,7 +103,7 @@ public sealed class ControllerSet
         Quotas.Watch(tenants.Departments, d => tenants.QuotasOf(d.Metadata.Name).Select(ReconcileRequest.For));
 
         Informers = new IInformer[] { tenants.Departments, tenants.Quotas, connectors, secrets };
-        var controllers = new List<IController> { Connectors, Departments, Quotas, new PollerController(Poller) };
+        var controllers = new List<IController> { Connectors, Departments, Quotas, Offsets, new PollerController(Poller) };
         if (options.Throughput.Enabled && metricsClients != null)
         {
             Throughput = new ThroughputPoller(metricsClients, () => ThroughputTargets(tenants, credentials), options.Throughput.EffectiveInterval,

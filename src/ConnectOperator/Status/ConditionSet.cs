@@ -29,14 +29,27 @@ public static class ConditionSet
     {
         Set(conditions, ConditionTypes.Ready, health.Phase == HealthPhase.Ready, health.Reason, health.Message, generation, now);
         Set(conditions, ConditionTypes.Reconciling, health.Phase == HealthPhase.Reconciling, health.Phase == HealthPhase.Reconciling ? health.Reason : "Reconciled",
-            health.Phase == HealthPhase.Reconciling ? health.Message : "", generation, now);
+            health.Phase == HealthPhase.Reconciling ? health.Message : NotReconcilingMessage(health), generation, now);
         Set(conditions, ConditionTypes.Stalled, health.Phase == HealthPhase.Stalled, health.Phase == HealthPhase.Stalled ? health.Reason : "NotStalled",
-            health.Phase == HealthPhase.Stalled ? health.Message : "", generation, now);
+            health.Phase == HealthPhase.Stalled ? health.Message : NotStalledMessage(health), generation, now);
         // kstatus orders nothing, but humans read `kubectl describe` top-down: Ready first.
         var ordered = conditions.OrderBy(c => c.Type switch { ConditionTypes.Ready => 0, ConditionTypes.Reconciling => 1, ConditionTypes.Stalled => 2, _ => 3 }).ToList();
         conditions.Clear();
         foreach (var c in ordered) conditions.Add(c);
     }
+
+    /// <summary>Why Reconciling is False: a bare False tells the reader of <c>kubectl describe</c> nothing.</summary>
+    public static string NotReconcilingMessage(Health health) => health.Phase switch
+    {
+        HealthPhase.Ready => $"{health.Settled ?? "in sync"}: {health.Message}",
+        _ => $"not progressing, see the Stalled condition ({health.Reason})",
+    };
+
+    public static string NotStalledMessage(Health health) => health.Phase switch
+    {
+        HealthPhase.Ready => $"{health.Settled ?? "in sync"}: {health.Message}",
+        _ => $"still progressing, see the Reconciling condition ({health.Reason})",
+    };
 
     public static Condition? Find(IEnumerable<Condition>? conditions, string type) => conditions?.FirstOrDefault(c => c.Type == type);
 }
@@ -49,7 +62,8 @@ public enum HealthPhase
 }
 
 /// <summary>One verdict for an object: which kstatus phase, with a CamelCase reason and a message a person can act on.</summary>
-public sealed record Health(HealthPhase Phase, string Reason, string Message)
+/// <param name="Settled">How a Ready object is settled, for the False Reconciling and Stalled messages (e.g. "in sync with Confluent").</param>
+public sealed record Health(HealthPhase Phase, string Reason, string Message, string? Settled = null)
 {
     public static Health Ready(string reason, string message) => new(HealthPhase.Ready, reason, message);
     public static Health Reconciling(string reason, string message) => new(HealthPhase.Reconciling, reason, message);

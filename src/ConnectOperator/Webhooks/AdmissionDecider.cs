@@ -54,6 +54,10 @@ public sealed class AdmissionDecider
                 : request.Operation == "DELETE" && resource == Departments ? DecideDepartmentDeletion(request)
                 : AdmissionResponse.Allow();
         }
+        catch (ConfigValueException e)
+        {
+            response = AdmissionResponse.Invalid(e.Message);
+        }
         catch (JsonException e)
         {
             response = AdmissionResponse.Deny(400, "BadRequest", "cannot read the object in the admission request: " + e.Message);
@@ -69,6 +73,7 @@ public sealed class AdmissionDecider
         var old = request.Operation == "UPDATE" ? Parse<V1Alpha1ManagedConnector>(request.OldObject) : null;
         // The operator's finalizer and annotation updates, and anything on an object being deleted, are never refused.
         if (old != null && (SpecUnchanged(request) || next.Metadata.DeletionTimestamp != null)) return AdmissionResponse.Allow();
+        if (ConfigRules.Check(next.Spec) is { Count: > 0 } badConfig) return AdmissionResponse.Invalid(string.Join("; ", badConfig.Select(v => v.Message)));
 
         var ns = string.IsNullOrEmpty(next.Metadata.NamespaceProperty) ? request.Namespace ?? "" : next.Metadata.NamespaceProperty;
         next.Metadata.NamespaceProperty = ns;

@@ -11,6 +11,9 @@ public static class FindingRules
     public const string Parse = "parse";
     public const string Schema = "schema";
     public const string Cel = "cel";
+
+    /// <summary>spec.config rules the CRD cannot state in CEL (<see cref="Entities.ConfigRules"/>): the webhook checks them.</summary>
+    public const string Config = "config";
     public const string Policy = "policy";
     public const string Quota = "quota";
 }
@@ -36,7 +39,13 @@ public sealed record ValidationReport(
     [property: JsonPropertyName("valid")] bool Valid,
     [property: JsonPropertyName("files")] int Files,
     [property: JsonPropertyName("objects")] int Objects,
-    [property: JsonPropertyName("findings")] IReadOnlyList<Finding> Findings);
+    [property: JsonPropertyName("findings")] IReadOnlyList<Finding> Findings,
+    [property: JsonPropertyName("notes")] IReadOnlyList<ValidationNote>? Notes = null);
+
+/// <summary>A check that could not run for a file, so that "valid" is never read as "policy checked".</summary>
+public sealed record ValidationNote(
+    [property: JsonPropertyName("file")] string File,
+    [property: JsonPropertyName("message")] string Message);
 
 /// <summary>Compile-time metadata for <c>--output json</c> (the operator also ships as a NativeAOT executable).</summary>
 [JsonSerializable(typeof(ValidationReport))]

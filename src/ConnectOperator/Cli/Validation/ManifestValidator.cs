@@ -32,7 +32,7 @@ public static class ManifestValidator
             if (!File.Exists(p) && !Directory.Exists(p))
                 return Usage(stderr, $"path {p} does not exist");
 
-        var report = Validate(options, out var policyChecked);
+        var report = Validate(options);
         if (options.Output == "json")
         {
             stdout.WriteLine(JsonSerializer.Serialize(report, ValidationJsonContext.Report));
@@ -40,8 +40,7 @@ public static class ManifestValidator
         else
         {
             foreach (var f in report.Findings) stdout.WriteLine(FormatText(f));
-            if (!policyChecked)
-                stdout.WriteLine("note: no Department found (--departments or among -f): department policy and quota were not checked");
+            foreach (var n in report.Notes ?? []) stdout.WriteLine($"note: {n.File}: {n.Message}");
             stdout.WriteLine(report.Valid
                 ? $"validate: {report.Files} file(s), {report.Objects} object(s): valid"
                 : $"validate: {report.Files} file(s), {report.Objects} object(s): {report.Findings.Count} finding(s), invalid");
@@ -83,9 +82,7 @@ public static class ManifestValidator
         return result;
     }
 
-    public static ValidationReport Validate(ValidateOptions options) => Validate(options, out _);
-
-    private static ValidationReport Validate(ValidateOptions options, out bool policyChecked)
+    public static ValidationReport Validate(ValidateOptions options)
     {
         var findings = new List<Finding>();
         var inputFiles = ExpandPaths(options.Files);
@@ -118,8 +115,21 @@ public static class ManifestValidator
                     $"metadata.name: Invalid value: {CrdSchemas.GoValue(nonString)}: must be a string (YAML reads it as {CrdSchemas.TypeName(nonString)}; quote it)"));
             else if (doc.Name is null)
                 findings.Add(At(doc, doc.Root["metadata"], "metadata.name", FindingRules.Schema, "metadata.name: Required value: name is required"));
+            var configKinds = crd.Kind == V1Alpha1ManagedConnector.KubeKind ? ConfigKinds(doc.Root) : new();
             foreach (var (token, field, message) in CrdSchemas.Validate(crd, doc.Root))
                 findings.Add(At(doc, token, field, FindingRules.Schema, message));
+            // NJsonSchema applies no array, object or string limits to an untyped node, so spec.config's are checked
+            // here, worded as the API server prints them (checked against it); a config finding below says what to write instead.
+            if (doc.Root["spec"]?["config"] is JObject configValues)
+                foreach (var p in configValues.Properties())
+                    if (UntypedLimit(p) is { } limit) findings.Add(At(doc, p.Value, $"spec.config.{p.Name}", FindingRules.Schema, limit));
+            if (crd.Kind == V1Alpha1ManagedConnector.KubeKind)
+            {
+                var secretKeys = (doc.Root["spec"]?["secretConfig"] as JArray)?.Children<JObject>()
+                    .Select(e => e["key"]).OfType<JValue>().Where(k => k.Type == JTokenType.String).Select(k => (string)k!) ?? Enumerable.Empty<string>();
+                foreach (var v in ConfigRules.Check(configKinds, secretKeys))
+                    findings.Add(AtField(doc, v.Field, FindingRules.Config, v.Message));
+            }
             foreach (var (token, field, message) in ListTypes.Validate(crd, doc.Root))
                 findings.Add(At(doc, token, field, FindingRules.Schema, message));
             foreach (var v in CelRules.Evaluate(crd, doc.Root))
@@ -146,8 +156,16 @@ public static class ManifestValidator
                 && ConnectorNaming.CheckUniquePrefix(self, departments) is { } clash)
                 findings.Add(AtField(doc, clash.Field, FindingRules.Policy, clash.Message));
         var quotas = Latest<V1Alpha1ConnectorQuota>(all, V1Alpha1ConnectorQuota.KubeKind).ToList();
-        policyChecked = departments.Count > 0;
-        if (policyChecked)
+        var notes = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        void Note(ManifestDocument doc, string message)
+        {
+            if (!notes.TryGetValue(doc.File, out var set)) notes[doc.File] = set = new SortedSet<string>(StringComparer.Ordinal);
+            set.Add(message);
+        }
+        if (departments.Count == 0)
+            foreach (var (doc, _) in connectors)
+                Note(doc, "department policy and quota were not checked: no Department given (--departments, or a Department among -f)");
+        if (departments.Count > 0)
         {
             // The last manifest of a namespace/name wins, as with kubectl apply.
             var byKey = new Dictionary<string, (ManifestDocument Doc, ConnectorCandidate C)>(StringComparer.Ordinal);
@@ -166,13 +184,22 @@ public static class ManifestValidator
                     continue;
                 }
                 foreach (var v in PolicyEvaluator.Evaluate(dept, c, departments.Where(d => d.Name != dept.Name)))
+                {
+                    // A missing class is the schema's finding ("Required value"); "class  is not allowed" would only confuse.
+                    if (c.ConnectorClass.Length == 0 && v.Field == "spec.connectorClass") continue;
                     findings.Add(AtField(doc, v.Field, FindingRules.Policy, v.Message));
+                }
+                // The API server refuses an object that fails the schema before the webhook counts it: so does quota here.
+                if (rejected.Contains(doc)) continue;
                 if (!perDepartment.TryGetValue(dept.Name, out var list)) perDepartment[dept.Name] = list = new();
                 list.Add((doc, c));
             }
             foreach (var (dept, list) in perDepartment)
             {
                 var limits = quotas.Where(q => q.Spec?.DepartmentRef?.Name == dept).Select(TenantDirectory.ToLimits).ToList();
+                if (limits.Count == 0)
+                    foreach (var (doc, _) in list)
+                        Note(doc, $"quota was not checked: no ConnectorQuota for department {dept} given (--quotas, or a ConnectorQuota among -f)");
                 var over = QuotaMath.OverQuota(list.Select(x => x.C), limits);
                 foreach (var (doc, c) in list)
                     if (over.TryGetValue(c.Key, out var v))
@@ -183,8 +210,34 @@ public static class ManifestValidator
         var ordered = findings
             .OrderBy(f => f.File, StringComparer.Ordinal).ThenBy(f => f.Line).ThenBy(f => f.Field, StringComparer.Ordinal)
             .ToList();
-        return new ValidationReport(ordered.Count == 0, inputFiles.Count, objects, ordered);
+        return new ValidationReport(ordered.Count == 0, inputFiles.Count, objects, ordered,
+            notes.SelectMany(kv => kv.Value.Select(m => new ValidationNote(kv.Key, m))).ToList());
     }
+
+    private static Dictionary<string, ConfigValueKind> ConfigKinds(JToken root)
+    {
+        var result = new Dictionary<string, ConfigValueKind>(StringComparer.Ordinal);
+        if (root["spec"]?["config"] is JObject config)
+            foreach (var p in config.Properties())
+                result[p.Name] = p.Value.Type switch
+                {
+                    JTokenType.Array => ConfigValueKind.List,
+                    JTokenType.Object => ConfigValueKind.Map,
+                    _ => ConfigValueKind.Scalar,
+                };
+        return result;
+    }
+
+    private static string? UntypedLimit(JProperty p) => p.Value switch
+    {
+        JArray { Count: 0 } => $"spec.config.{p.Name}: Invalid value: 0: spec.config.{p.Name} in body should have at least 1 items",
+        JArray a => $"spec.config.{p.Name}: Too many: {a.Count}: must have at most 0 items",
+        JObject { Count: 0 } => $"spec.config.{p.Name}: Invalid value: 0: spec.config.{p.Name} in body should have at least 1 properties",
+        JObject o => $"spec.config.{p.Name}: Too many: {o.Count}: must have at most 0 items",
+        JValue { Type: JTokenType.String } v when System.Text.Encoding.UTF8.GetByteCount((string)v!) > ConfigRules.MaxValueLength
+            => $"spec.config.{p.Name}: Too long: may not be more than {ConfigRules.MaxValueLength} bytes",
+        _ => null,
+    };
 
     private static IEnumerable<T> Latest<T>(IEnumerable<ManifestDocument> docs, string kind) where T : class
     {

@@ -37,7 +37,7 @@ public static class ConnectorHealth
             return Health.Reconciling("Provisioning", "Confluent Cloud is provisioning the connector (this can take minutes)");
         if (wantPaused)
             return remoteState == ConnectorStates.Paused
-                ? Health.Ready("Paused", "the connector is paused as desired")
+                ? Health.Ready("Paused", "the connector is paused as desired") with { Settled = InSync }
                 : Health.Reconciling("Pausing", $"the connector is {remoteState}; pausing it");
         if (remoteState == ConnectorStates.Paused)
             return Health.Reconciling("Resuming", "the connector is PAUSED; resuming it");
@@ -45,13 +45,15 @@ public static class ConnectorHealth
         {
             // Confluent can list a RUNNING connector with a task STOPPED or UNASSIGNED: say so, do not call it running.
             var idle = tasks.Where(t => t.State != ConnectorStates.Running).ToList();
-            if (tasks.Count == 0) return Health.Ready("Running", "the connector is running");
-            if (idle.Count == 0) return Health.Ready("Running", $"the connector and its {tasks.Count} task(s) are running");
+            if (tasks.Count == 0) return Health.Ready("Running", "the connector is running") with { Settled = InSync };
+            if (idle.Count == 0) return Health.Ready("Running", $"the connector and its {tasks.Count} task(s) are running") with { Settled = InSync };
             return Health.Reconciling("TasksNotRunning",
                 $"the connector is RUNNING but {idle.Count} of its {tasks.Count} task(s) are not: {string.Join(", ", idle.Select(t => $"task {t.Id} is {t.State ?? "unknown"}"))}");
         }
         return Health.Reconciling("Converging", $"the connector is {remoteState}");
     }
+
+    public const string InSync = "in sync with Confluent";
 
     private static string FirstLine(string s)
     {

@@ -401,6 +401,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             s.KafkaClusterId = department.Spec.Confluent.KafkaClusterId;
             s.ConnectorState = remoteState;
             s.Tasks = tasks;
+            s.TasksReady = TasksReady.Of(tasks, mc.Spec.TasksMax);
             s.Trace = Truncate(trace, V1Alpha1ManagedConnectorStatus.MaxTraceLength);
             s.ConfigHash = config.Hash;
             s.AppliedConfigKeys = config.AppliedKeys.ToList();

@@ -32,6 +32,9 @@ public class OperatorLeastPrivilegeTests
         ["operator|rbac.authorization.k8s.io|rolebindings|delete|{reader}"] = "removes the binding from a namespace a Department gave up (done in this run) and replaces one whose roleRef points elsewhere",
         ["operator|rbac.authorization.k8s.io|clusterroles|bind|{reader}"] = "never a request: the API server's escalation check asks for it when the operator creates the RoleBinding",
         ["operator-namespace|coordination.k8s.io|leases|create|"] = "first start only; a Lease left by an earlier run in the namespace is reused",
+        ["operator||configmaps|get|"] = "connect.ebs.io/offsets alter reads the offsets from the ConfigMap the spec names (OffsetsTests; not in this lifecycle)",
+        ["operator||configmaps|create|"] = "connect.ebs.io/offsets list writes the offsets into the ConfigMap the spec names (OffsetsTests)",
+        ["operator||configmaps|update|"] = "connect.ebs.io/offsets list rewrites that ConfigMap on a later list (OffsetsTests)",
     };
 
     [TestCase(WebhookOptions.SelfManagedMode)]

@@ -13,7 +13,7 @@ public class OutputAndExitCodeTests
 
         Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
         var json = r.Json;
-        Assert.That(json.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "valid", "files", "objects", "findings" }));
+        Assert.That(json.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[] { "valid", "files", "objects", "findings", "notes" }));
         Assert.That(json.GetProperty("valid").GetBoolean(), Is.False);
         Assert.That(json.GetProperty("files").GetInt32(), Is.EqualTo(1));
         Assert.That(json.GetProperty("objects").GetInt32(), Is.EqualTo(1));

@@ -211,6 +211,7 @@ public class ChartRenderTests
         expected.AddRange(new[] { "get", "update", "delete" }.Select(v => $"rbac.authorization.k8s.io|rolebindings|{v}|connect-operator-secrets-reader"));
         expected.Add("rbac.authorization.k8s.io|clusterroles|bind|connect-operator-secrets-reader");
         expected.AddRange(new[] { "create", "patch" }.Select(v => $"|events|{v}|"));
+        expected.AddRange(new[] { "get", "create", "update" }.Select(v => $"|configmaps|{v}|"));   // connect.ebs.io/offsets list and alter
         if (mode == "self-managed")
             expected.AddRange(new[] { "get", "update" }.Select(v => $"admissionregistration.k8s.io|validatingwebhookconfigurations|{v}|connect-operator"));
         Assert.That(cluster, Is.EquivalentTo(expected));
