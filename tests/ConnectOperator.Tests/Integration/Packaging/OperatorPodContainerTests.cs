@@ -66,6 +66,8 @@ public sealed class OperatorPodContainerTests
             // port to the pod's), so the Service port is the container's.
             "--set", $"service.webhookPort={webhookPort}",
             "--set-string", $"operator.confluentBaseUrl={emulator.Urls.First()}",
+            // The emulator speaks plain HTTP; only tests and demos may (the schema refuses http otherwise).
+            "--set", "operator.allowInsecureConfluentUrl=true",
             "--set-string", "operator.pollInterval=00:00:02");
         var docs = Regex.Split(rendered.Stdout, @"^---\s*$", RegexOptions.Multiline).Where(d => Regex.IsMatch(d, @"^kind:", RegexOptions.Multiline)).ToList();
         var deployment = rendered.Documents("rendering").Single(d => Scalar(d, "kind") == "Deployment");
