@@ -31,10 +31,15 @@ public sealed class LogsSearchClient(HttpClient http, Uri baseUrl, string token)
         ["crn"] = crn,
         ["search"] = new JsonObject { ["level"] = new JsonArray(levels.Select(l => (JsonNode)l).ToArray()) },
         ["start_time"] = start.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
-        ["end_time"] = end.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+        // Whole seconds on the wire: the end is rounded up, or lines from the current second (a failure a moment ago)
+        // would fall after it.
+        ["end_time"] = CeilingToSecond(end).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
         ["sort"] = "asc",
         ["page_size"] = pageSize,
     };
+
+    private static DateTimeOffset CeilingToSecond(DateTimeOffset t)
+        => t.UtcTicks % TimeSpan.TicksPerSecond == 0 ? t : new DateTimeOffset(t.UtcTicks - t.UtcTicks % TimeSpan.TicksPerSecond + TimeSpan.TicksPerSecond, TimeSpan.Zero);
 
     public async Task<LogsSearchResult> SearchAsync(string crn, DateTimeOffset start, DateTimeOffset end, IEnumerable<string> levels, int pageSize, CancellationToken ct)
     {

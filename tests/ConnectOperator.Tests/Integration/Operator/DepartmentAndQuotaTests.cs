@@ -124,10 +124,14 @@ public class DepartmentAndQuotaTests
         router.Spec.Config["transforms.r.regex"] = ".*";
         router.Spec.Config["transforms.r.replacement"] = "hr.salaries";
         var upper = h.Datagen("upper");
-        foreach (var mc in new[] { regex, router, upper }) await h.CreateAsync(mc);
-        // The CRD's rule compares reserved keys without regard to case, before anything reaches the operator.
-        try { await h.PatchAsync("upper", "{\"spec\":{\"config\":{\"Kafka.Service.Account.Id\":\"sa-x\"}}}"); Assert.Fail("the CEL rule must refuse a reserved key in another case"); }
-        catch (k8s.Autorest.HttpOperationException e) { Assert.That(e.Response.Content, Does.Contain("must not set reserved key(s)")); }
+        var upperCase = h.Datagen("upper-case");
+        upperCase.Spec.Config["Kafka.Service.Account.Id"] = "sa-x";
+        foreach (var mc in new[] { regex, router, upper, upperCase }) await h.CreateAsync(mc);
+        // No webhook in this harness, and spec.config's values are untyped for CEL: the reconciler compares reserved
+        // keys without regard to case, so a different spelling never reaches the remote config.
+        var refused = await h.WaitForAsync("upper-case", m => OperatorHarness.IsStalled(m, "PolicyViolation"), "Stalled PolicyViolation");
+        Assert.That(refused.Status!.Conditions.First(c => c.Type == "Stalled").Message, Does.Contain("must not set reserved key Kafka.Service.Account.Id (in any letter case)"));
+        Assert.That(h.Remote("upper-case"), Is.Null, "nothing reached Confluent");
 
         foreach (var (name, fragment) in new[]
                  {
