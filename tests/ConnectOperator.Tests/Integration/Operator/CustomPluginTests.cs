@@ -53,6 +53,7 @@ public class CustomPluginTests
         Assert.That(remote.Config, Does.ContainKey("connector.class").WithValue(PluginClass));
         Assert.That(mc.Status!.ConnectorId, Does.StartWith("clcc-"));
         Assert.That(mc.Status.AppliedConfigKeys, Does.Contain("confluent.custom.plugin.id"));
+        Assert.That((await _h.EventsAsync("audit")).Where(e => e.Reason == "Created").Select(e => e.Message), Has.Some.Contain("from custom plugin " + PluginId));
     }
 
     [Test]
