@@ -74,6 +74,9 @@ fi
 say "kubectl get connect -A"
 kubectl get connect -A
 
+say "kubectl get mc ledger-audit -n finance -o jsonpath='{.status.connectorId}'  (a custom connector from the approved plugin ccp-ledger01)"
+kubectl get mc ledger-audit -n finance -o jsonpath='{.status.connectorId}{"\n"}'
+
 say "The admission webhook refuses what breaks policy or quota, with the fix in the message"
 for f in samples/invalid/webhook/mc-topic-of-another-department.yaml samples/invalid/webhook/mc-too-many-tasks.yaml; do
   echo "\$ kubectl apply -f $f"

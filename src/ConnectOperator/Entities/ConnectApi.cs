@@ -21,15 +21,24 @@ public static class ConnectApi
     /// <summary>Annotation <c>"true"</c> on a ManagedConnector allows taking over an existing remote connector of the same name.</summary>
     public const string AdoptAnnotation = "connect.ebs.io/adopt";
 
+    /// <summary>Set to <see cref="CustomConnectorType"/> for a connector run from a custom plugin.</summary>
+    public const string CustomConnectorTypeKey = "confluent.connector.type";
+    public const string CustomConnectorType = "CUSTOM";
+    /// <summary>The <c>ccp-…</c> id of the custom plugin.</summary>
+    public const string CustomPluginIdKey = "confluent.custom.plugin.id";
+
     /// <summary>
     /// Connector config keys the user must not set in <c>spec.config</c> or <c>spec.secretConfig</c>: the operator sets them from
-    /// <c>spec.connectorClass</c>, <c>spec.tasksMax</c>, the object name and the Department (Kafka auth).
+    /// <c>spec.connectorClass</c>, <c>spec.tasksMax</c>, the object name, the Department (Kafka auth) and
+    /// <c>spec.customPlugin</c> (the two <c>confluent.*</c> keys: a plugin set only in config would skip the policy check of
+    /// the Department's approved plugins).
     /// The CRD's CEL rules carry the same list (checked by a unit test). Compared without regard to case everywhere (CEL
     /// lowerAscii, webhook, validate, reconciler): <c>KAFKA.API.KEY</c> must not reach Confluent either.
     /// </summary>
     public static readonly FrozenSet<string> ReservedConfigKeys = new[]
     {
         "name", "connector.class", "tasks.max", "kafka.auth.mode", "kafka.api.key", "kafka.api.secret", "kafka.service.account.id",
+        CustomConnectorTypeKey, CustomPluginIdKey,
     }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The three kinds, for code that handles them uniformly.</summary>

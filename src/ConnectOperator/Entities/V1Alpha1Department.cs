@@ -137,6 +137,38 @@ public sealed class V1Alpha1DepartmentPolicy
     /// <summary>Lets an allowed class without a key table in the operator run (checked by the common and generic rules only).</summary>
     [JsonPropertyName("allowUnvettedConnectorClasses")]
     public bool AllowUnvettedConnectorClasses { get; set; }
+
+    /// <summary>Custom plugins the department may run, each with its key table; empty allows none.</summary>
+    [JsonPropertyName("customPlugins")]
+    public IList<V1Alpha1CustomPlugin> CustomPlugins { get; set; } = new List<V1Alpha1CustomPlugin>();
+}
+
+/// <summary>An approved custom plugin and the config keys of it that name topics or hosts.</summary>
+public sealed class V1Alpha1CustomPlugin
+{
+    /// <summary><c>ccp-…</c></summary>
+    [JsonPropertyName("id")]
+    public string Id { get; set; } = "";
+
+    [JsonPropertyName("connectorClass")]
+    public string ConnectorClass { get; set; } = "";
+
+    /// <summary>Kinds as <see cref="Policy.ConnectorKeyTable.TopicKeyKind"/>, spelled as policy-tables.json spells them.</summary>
+    [JsonPropertyName("topicKeys")]
+    public IList<V1Alpha1PluginKey> TopicKeys { get; set; } = new List<V1Alpha1PluginKey>();
+
+    /// <summary>Kinds as <see cref="Policy.ConnectorKeyTable.HostKeyKind"/>.</summary>
+    [JsonPropertyName("hostKeys")]
+    public IList<V1Alpha1PluginKey> HostKeys { get; set; } = new List<V1Alpha1PluginKey>();
+}
+
+public sealed class V1Alpha1PluginKey
+{
+    [JsonPropertyName("key")]
+    public string Key { get; set; } = "";
+
+    [JsonPropertyName("kind")]
+    public string Kind { get; set; } = "";
 }
 
 public sealed class V1Alpha1DepartmentStatus

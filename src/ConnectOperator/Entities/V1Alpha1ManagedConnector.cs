@@ -51,8 +51,13 @@ public sealed class V1Alpha1ManagedConnectorList : IKubernetesObject<V1ListMeta>
 
 public sealed class V1Alpha1ManagedConnectorSpec
 {
+    /// <summary>With <see cref="CustomPlugin"/>, the class of that plugin (its Department entry names it).</summary>
     [JsonPropertyName("connectorClass")]
     public string ConnectorClass { get; set; } = "";
+
+    /// <summary>A custom plugin uploaded to Confluent Cloud; null for a Confluent-managed class.</summary>
+    [JsonPropertyName("customPlugin")]
+    public V1Alpha1CustomPluginRef? CustomPlugin { get; set; }
 
     /// <summary>1..100, default 1.</summary>
     [JsonPropertyName("tasksMax")]
@@ -107,6 +112,13 @@ public sealed class V1Alpha1LocalObjectRef
 {
     [JsonPropertyName("name")]
     public string Name { get; set; } = "";
+}
+
+public sealed class V1Alpha1CustomPluginRef
+{
+    /// <summary><c>ccp-…</c>; must be listed in the Department's spec.policy.customPlugins.</summary>
+    [JsonPropertyName("id")]
+    public string Id { get; set; } = "";
 }
 
 public sealed class V1Alpha1SecretConfigEntry

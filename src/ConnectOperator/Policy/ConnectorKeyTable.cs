@@ -80,6 +80,16 @@ public static class ConnectorKeyTable
         Predicates = root.GetProperty("predicates").EnumerateArray().Select(p => p.GetString()!).ToFrozenSet(StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// A kind as a Department's plugin key table writes it: the spellings of policy-tables.json, in any letter case.
+    /// Null for an unknown one, which the CRD's enum refuses.
+    /// </summary>
+    public static TopicKeyKind? ParseTopicKind(string kind)
+        => Enum.TryParse<TopicKeyKind>(kind, ignoreCase: true, out var k) && Enum.IsDefined(k) && !int.TryParse(kind, out _) ? k : null;
+
+    public static HostKeyKind? ParseHostKind(string kind)
+        => Enum.TryParse<HostKeyKind>(kind, ignoreCase: true, out var k) && Enum.IsDefined(k) && !int.TryParse(kind, out _) ? k : null;
+
     private static FrozenDictionary<string, TopicKeyKind> TopicMap(JsonElement e)
         => e.EnumerateObject().ToFrozenDictionary(p => p.Name, p => Enum.Parse<TopicKeyKind>(p.Value.GetString()!, ignoreCase: true), StringComparer.Ordinal);
 
@@ -96,10 +106,13 @@ public static class ConnectorKeyTable
     public static bool IsKnownPredicate(string type) => Predicates.Contains(type);
 
     /// <summary>Topic-bearing keys of a class, including every <c>topic.creation.*.include</c> key present.</summary>
-    public static IEnumerable<(string Key, TopicKeyKind Kind)> TopicKeys(string connectorClass, IEnumerable<string> presentKeys)
+    public static IEnumerable<(string Key, TopicKeyKind Kind)> TopicKeys(string connectorClass, IEnumerable<string> presentKeys, CustomPluginPolicy? plugin = null)
     {
         var keys = new Dictionary<string, TopicKeyKind>(CommonTopicKeys);
-        if (ByClass.TryGetValue(connectorClass, out var c))
+        // A plugin's class name is whatever its authors chose: it must not pick up a vetted class's table by coincidence.
+        if (plugin is not null)
+            foreach (var (k, v) in plugin.TopicKeys) keys[k] = v;
+        else if (ByClass.TryGetValue(connectorClass, out var c))
             foreach (var (k, v) in c.Topics) keys[k] = v;
         foreach (var k in presentKeys)
             if (IsTopicCreationInclude(k)) keys[k] = TopicKeyKind.RegexList;
@@ -110,10 +123,12 @@ public static class ConnectorKeyTable
         => key.StartsWith("topic.creation.", StringComparison.Ordinal) && key.EndsWith(".include", StringComparison.Ordinal);
 
     /// <summary>Endpoint-bearing keys of a class.</summary>
-    public static IEnumerable<(string Key, HostKeyKind Kind)> HostKeys(string connectorClass)
+    public static IEnumerable<(string Key, HostKeyKind Kind)> HostKeys(string connectorClass, CustomPluginPolicy? plugin = null)
     {
         var keys = new Dictionary<string, HostKeyKind>(CommonHostKeys);
-        if (ByClass.TryGetValue(connectorClass, out var c))
+        if (plugin is not null)
+            foreach (var (k, v) in plugin.HostKeys) keys[k] = v;
+        else if (ByClass.TryGetValue(connectorClass, out var c))
             foreach (var (k, v) in c.Hosts) keys[k] = v;
         return keys.Select(kv => (kv.Key, kv.Value));
     }
@@ -142,9 +157,9 @@ public static class ConnectorKeyTable
     /// Every key that policy reads, so it can insist they live in spec.config where it can see them: topic and host
     /// keys of the class, endpoint-looking keys, and the transform and predicate chain.
     /// </summary>
-    public static bool IsPolicyKey(string connectorClass, string key)
+    public static bool IsPolicyKey(string connectorClass, string key, CustomPluginPolicy? plugin = null)
         => key == "transforms" || key == "predicates" || key.StartsWith("transforms.", StringComparison.Ordinal) || key.StartsWith("predicates.", StringComparison.Ordinal)
            || IsTopicCreationInclude(key)
-           || TopicKeys(connectorClass, Array.Empty<string>()).Any(t => t.Key == key) || HostKeys(connectorClass).Any(h => h.Key == key)
+           || TopicKeys(connectorClass, Array.Empty<string>(), plugin).Any(t => t.Key == key) || HostKeys(connectorClass, plugin).Any(h => h.Key == key)
            || GenericHostKind(key) != null;
 }

@@ -35,16 +35,38 @@ public static class PolicyEvaluator
         foreach (var v in ConnectorNaming.CheckDepartment(department))
             violations.Add(new Violation("metadata.namespace", ViolationReasons.PolicyViolation,
                 $"Department {department.Name} cannot run connectors: {v.Message}"));
-        CheckClass(department, connector, violations);
+        var plugin = CheckClass(department, connector, violations);
         CheckReservedKeys(connector, violations);
-        CheckPolicyKeysArePlain(connector, violations);
-        CheckTopics(department, connector, violations);
+        CheckPolicyKeysArePlain(connector, plugin, violations);
+        CheckTopics(department, connector, plugin, violations);
         CheckTransforms(department, connector, violations);
-        CheckHosts(department, connector, violations);
+        CheckHosts(department, connector, plugin, violations);
         return violations;
     }
 
-    private static void CheckClass(DepartmentPolicy d, ConnectorCandidate c, List<Violation> violations)
+    /// <summary>The approved plugin the connector runs, if any: its key table replaces the class's for the checks that follow.</summary>
+    private static CustomPluginPolicy? CheckClass(DepartmentPolicy d, ConnectorCandidate c, List<Violation> violations)
+    {
+        if (c.CustomPluginId is { } id)
+        {
+            var plugin = d.Plugins.FirstOrDefault(p => string.Equals(p.Id, id, StringComparison.Ordinal));
+            if (plugin is null)
+            {
+                violations.Add(new Violation("spec.customPlugin.id", ViolationReasons.PolicyViolation,
+                    $"spec.customPlugin.id {id} is not a custom plugin department {d.Name} may run (approved: {Describe(d.Plugins.Select(p => p.Id).ToList())}); " +
+                    $"use an approved plugin or ask the platform team to review it and add it, with its key table, to Department {d.Name} spec.policy.customPlugins"));
+                return null;
+            }
+            if (!string.Equals(plugin.ConnectorClass, c.ConnectorClass, StringComparison.Ordinal))
+                violations.Add(new Violation("spec.connectorClass", ViolationReasons.PolicyViolation,
+                    $"spec.connectorClass {c.ConnectorClass} is not the class of custom plugin {id} ({plugin.ConnectorClass}); set spec.connectorClass: {plugin.ConnectorClass}"));
+            return plugin;
+        }
+        CheckManagedClass(d, c, violations);
+        return null;
+    }
+
+    private static void CheckManagedClass(DepartmentPolicy d, ConnectorCandidate c, List<Violation> violations)
     {
         if (!d.AllowedConnectorClasses.Contains(c.ConnectorClass, StringComparer.Ordinal))
         {
@@ -73,20 +95,21 @@ public static class PolicyEvaluator
     public static bool IsReservedKey(string key) => Entities.ConnectApi.ReservedConfigKeys.Contains(key);
 
     private static string ReservedMessage(string where, string key)
-        => $"{where} must not set reserved key {key} (in any letter case): name, connector.class, tasks.max and the kafka.* auth keys are set by the operator; " +
-           "use spec.connectorClass and spec.tasksMax, Kafka auth is injected from the Department";
+        => $"{where} must not set reserved key {key} (in any letter case): name, connector.class, tasks.max, the kafka.* auth keys and the custom plugin keys " +
+           "confluent.connector.type and confluent.custom.plugin.id are set by the operator; " +
+           "use spec.connectorClass, spec.tasksMax and spec.customPlugin, Kafka auth is injected from the Department";
 
     // Policy can only check what it can read: a topic or host hidden in a Secret would bypass it.
-    private static void CheckPolicyKeysArePlain(ConnectorCandidate c, List<Violation> violations)
+    private static void CheckPolicyKeysArePlain(ConnectorCandidate c, CustomPluginPolicy? plugin, List<Violation> violations)
     {
-        foreach (var key in c.SecretKeys.Where(k => ConnectorKeyTable.IsPolicyKey(c.ConnectorClass, k)).Order(StringComparer.Ordinal))
+        foreach (var key in c.SecretKeys.Where(k => ConnectorKeyTable.IsPolicyKey(c.ConnectorClass, k, plugin)).Order(StringComparer.Ordinal))
             violations.Add(new Violation($"spec.secretConfig[{key}]", ViolationReasons.PolicyViolation,
                 $"spec.secretConfig key {key} names a topic, a network endpoint or a transform that policy must check; move it to spec.config"));
     }
 
-    private static void CheckTopics(DepartmentPolicy d, ConnectorCandidate c, List<Violation> violations)
+    private static void CheckTopics(DepartmentPolicy d, ConnectorCandidate c, CustomPluginPolicy? plugin, List<Violation> violations)
     {
-        foreach (var (key, kind) in ConnectorKeyTable.TopicKeys(c.ConnectorClass, c.Config.Keys).OrderBy(k => k.Key, StringComparer.Ordinal))
+        foreach (var (key, kind) in ConnectorKeyTable.TopicKeys(c.ConnectorClass, c.Config.Keys, plugin).OrderBy(k => k.Key, StringComparer.Ordinal))
         {
             if (!c.Config.TryGetValue(key, out var value) || string.IsNullOrWhiteSpace(value)) continue;
             if (kind == ConnectorKeyTable.TopicKeyKind.Unsupported)
@@ -261,10 +284,10 @@ public static class PolicyEvaluator
         return prefixes.Any(p => text.StartsWith(p, StringComparison.Ordinal));
     }
 
-    private static void CheckHosts(DepartmentPolicy d, ConnectorCandidate c, List<Violation> violations)
+    private static void CheckHosts(DepartmentPolicy d, ConnectorCandidate c, CustomPluginPolicy? plugin, List<Violation> violations)
     {
-        var table = ConnectorKeyTable.HostKeys(c.ConnectorClass).ToDictionary(h => h.Key, h => h.Kind, StringComparer.Ordinal);
-        var topicKeys = ConnectorKeyTable.TopicKeys(c.ConnectorClass, c.Config.Keys).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+        var table = ConnectorKeyTable.HostKeys(c.ConnectorClass, plugin).ToDictionary(h => h.Key, h => h.Kind, StringComparer.Ordinal);
+        var topicKeys = ConnectorKeyTable.TopicKeys(c.ConnectorClass, c.Config.Keys, plugin).Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var (key, value) in c.Config.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
             if (string.IsNullOrWhiteSpace(value)) continue;

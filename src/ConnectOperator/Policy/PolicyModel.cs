@@ -17,13 +17,26 @@ public sealed record DepartmentPolicy(
     IReadOnlyList<string> AllowedHosts,
     IReadOnlyList<string>? AllowedTransforms = null,
     bool AllowUnvettedConnectorClasses = false,
-    string? ConnectorNamePrefix = null)
+    string? ConnectorNamePrefix = null,
+    IReadOnlyList<CustomPluginPolicy>? CustomPlugins = null)
 {
     public IReadOnlyList<string> Transforms => AllowedTransforms ?? Array.Empty<string>();
+
+    public IReadOnlyList<CustomPluginPolicy> Plugins => CustomPlugins ?? Array.Empty<CustomPluginPolicy>();
 
     /// <summary>The first part of every Confluent connector name of the department.</summary>
     public string EffectivePrefix => string.IsNullOrEmpty(ConnectorNamePrefix) ? Name : ConnectorNamePrefix;
 }
+
+/// <summary>
+/// A custom plugin a Department approved, with the key table the platform team wrote for it: the operator cannot know
+/// the keys of code someone else uploaded, so policy sees exactly the keys named here (and the generic ones).
+/// </summary>
+public sealed record CustomPluginPolicy(
+    string Id,
+    string ConnectorClass,
+    IReadOnlyDictionary<string, ConnectorKeyTable.TopicKeyKind> TopicKeys,
+    IReadOnlyDictionary<string, ConnectorKeyTable.HostKeyKind> HostKeys);
 
 /// <summary>One ManagedConnector as policy and quota see it. Secret values are never part of it: only the keys.</summary>
 public sealed record ConnectorCandidate(
@@ -33,7 +46,8 @@ public sealed record ConnectorCandidate(
     int TasksMax,
     IReadOnlyDictionary<string, string> Config,
     IReadOnlyCollection<string> SecretKeys,
-    DateTimeOffset? CreationTimestamp = null)
+    DateTimeOffset? CreationTimestamp = null,
+    string? CustomPluginId = null)
 {
     public string Key => $"{Namespace}/{Name}";
 }

@@ -66,7 +66,16 @@ public sealed class TenantDirectory
 
     public static DepartmentPolicy ToPolicy(V1Alpha1Department d) => new(d.Metadata.Name, d.Spec.Namespaces.ToList(),
         (d.Spec.Policy?.AllowedConnectorClasses ?? []).ToList(), (d.Spec.Policy?.TopicPrefixes ?? []).ToList(), (d.Spec.Policy?.AllowedHosts ?? []).ToList(),
-        (d.Spec.Policy?.AllowedTransforms ?? []).ToList(), d.Spec.Policy?.AllowUnvettedConnectorClasses ?? false, d.Spec.ConnectorNamePrefix);
+        (d.Spec.Policy?.AllowedTransforms ?? []).ToList(), d.Spec.Policy?.AllowUnvettedConnectorClasses ?? false, d.Spec.ConnectorNamePrefix,
+        (d.Spec.Policy?.CustomPlugins ?? []).Select(ToPlugin).ToList());
+
+    // A kind the CRD's enum would refuse (only an object that skipped the schema has one) fails closed: an unknown topic
+    // kind refuses the key when set, an unknown host kind is read as a single host, which a list or a URL does not pass.
+    private static CustomPluginPolicy ToPlugin(V1Alpha1CustomPlugin p) => new(p.Id, p.ConnectorClass,
+        (p.TopicKeys ?? []).Where(k => !string.IsNullOrEmpty(k.Key)).GroupBy(k => k.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => ConnectorKeyTable.ParseTopicKind(g.Last().Kind ?? "") ?? ConnectorKeyTable.TopicKeyKind.Unsupported, StringComparer.Ordinal),
+        (p.HostKeys ?? []).Where(k => !string.IsNullOrEmpty(k.Key)).GroupBy(k => k.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => ConnectorKeyTable.ParseHostKind(g.Last().Kind ?? "") ?? ConnectorKeyTable.HostKeyKind.Host, StringComparer.Ordinal));
 
     /// <summary>
     /// The decision input for one connector. The config is the object's own dictionary, not a copy: admission builds a
@@ -76,7 +85,8 @@ public sealed class TenantDirectory
     public static ConnectorCandidate ToCandidate(V1Alpha1ManagedConnector c) => new(c.Metadata.NamespaceProperty ?? "", c.Metadata.Name,
         c.Spec.ConnectorClass, c.Spec.TasksMax, c.Spec.Config as IReadOnlyDictionary<string, string> ?? new Dictionary<string, string>(c.Spec.Config),
         c.Spec.SecretConfig.Count == 0 ? Array.Empty<string>() : c.Spec.SecretConfig.Select(s => s.Key).ToList(),
-        c.Metadata.CreationTimestamp is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null);
+        c.Metadata.CreationTimestamp is { } t ? new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null,
+        c.Spec.CustomPlugin?.Id);
 
     public static QuotaLimits ToLimits(V1Alpha1ConnectorQuota q) => new(q.Metadata.Name, q.Spec.Hard.Connectors, q.Spec.Hard.Tasks, q.Spec.Hard.TasksPerConnector);
 }

@@ -76,7 +76,8 @@ public sealed class CrdAndSampleTests
         var list = await _cluster.Client.CustomObjects.ListNamespacedCustomObjectAsync<V1Alpha1ManagedConnectorList>(
             ConnectApi.Group, ConnectApi.Version, ns, V1Alpha1ManagedConnector.KubePluralName);
         Assert.That(list.Items.Select(i => i.Spec.ConnectorClass),
-            Is.EquivalentTo(new[] { "PostgresCdcSource", "S3_SINK", "HttpSink", "DatagenSource" }));
+            Is.EquivalentTo(new[] { "PostgresCdcSource", "S3_SINK", "HttpSink", "DatagenSource", "com.example.ledger.LedgerAuditSourceConnector" }));
+        Assert.That(list.Items.Single(i => i.Spec.CustomPlugin != null).Spec.CustomPlugin!.Id, Is.EqualTo("ccp-ledger01"));
         var datagen = list.Items.Single(i => i.Spec.ConnectorClass == "DatagenSource");
         Assert.Multiple(() =>
         {

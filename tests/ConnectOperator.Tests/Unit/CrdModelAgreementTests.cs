@@ -126,6 +126,7 @@ public sealed class CrdModelAgreementTests
         [JsonPropertyName("secretConfig")] public IDictionary<string, string> SecretConfig { get; set; } = new Dictionary<string, string>(); // array
         [JsonPropertyName("state")] public string State { get; set; } = "";
         [JsonPropertyName("restartPolicy")] public V1Alpha1RestartPolicy RestartPolicy { get; set; } = new();
+        [JsonPropertyName("customPlugin")] public V1Alpha1CustomPluginRef? CustomPlugin { get; set; }
         [JsonPropertyName("replicas")] public int Replicas { get; set; }                           // not in the schema
         public string NoJsonName { get; set; } = "";                                                // no [JsonPropertyName]
         // deletionPolicy missing

@@ -7,7 +7,7 @@ namespace ConnectOperator.Controllers.ManagedConnectors;
 
 /// <summary>
 /// The config the operator sends to Confluent for one ManagedConnector: the user's config and secret values, plus
-/// the keys the operator owns (name, class, tasks, Kafka auth from the Department). Built from Secret versions only:
+/// the keys the operator owns (name, class, tasks, Kafka auth from the Department, the custom plugin keys). Built from Secret versions only:
 /// the values are read when a write needs them (<see cref="WithSecretValues"/>), so the cache never holds them.
 /// </summary>
 public sealed class EffectiveConfig
@@ -55,6 +55,11 @@ public sealed class EffectiveConfig
         plain["tasks.max"] = connector.Spec.TasksMax.ToString(System.Globalization.CultureInfo.InvariantCulture);
         plain[AuthModeKey] = ServiceAccountMode;
         plain[ServiceAccountKey] = department.Spec.Confluent.ServiceAccountId;
+        if (connector.Spec.CustomPlugin is { Id: { Length: > 0 } pluginId })
+        {
+            plain[ConnectApi.CustomConnectorTypeKey] = ConnectApi.CustomConnectorType;
+            plain[ConnectApi.CustomPluginIdKey] = pluginId;
+        }
 
         var hash = new StringBuilder();
         foreach (var (k, v) in plain) hash.Append(k).Append('=').Append(v).Append('\n');

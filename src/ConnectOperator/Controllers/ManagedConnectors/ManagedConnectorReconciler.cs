@@ -273,7 +273,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             else
                 events.Add(adopted
                     ? new PendingEvent(EventRecorder.Normal, "Adopted", $"took over the existing connector {name} ({ConnectApi.AdoptAnnotation})")
-                    : new PendingEvent(EventRecorder.Normal, "Created", $"created connector {name} ({mc.Spec.ConnectorClass}, {mc.Spec.TasksMax} task(s)) in {target.Cluster}"));
+                    : new PendingEvent(EventRecorder.Normal, "Created", $"created connector {name} ({mc.Spec.ConnectorClass}{(mc.Spec.CustomPlugin is { } plugin ? " from custom plugin " + plugin.Id : "")}, {mc.Spec.TasksMax} task(s)) in {target.Cluster}"));
             wrote = true;
         }
         else

@@ -29,8 +29,9 @@ public class DemoScriptTests
     {
         Assert.That(code, Is.Zero, output);
         Assert.That(output, Does.Contain("condition met"), "every sample ManagedConnector became Ready");
-        foreach (var sample in new[] { "postgres-ledger-cdc", "s3-ledger-archive", "datagen-employees", "http-payroll-sink" })
+        foreach (var sample in new[] { "postgres-ledger-cdc", "s3-ledger-archive", "datagen-employees", "http-payroll-sink", "ledger-audit" })
             Assert.That(output, Does.Contain($"managedconnector.connect.ebs.io/{sample}"));
+        Assert.That(output, Does.Match(@"\nclcc-[a-z0-9]+\n"), "the custom connector's id");
         Assert.That(output, Does.Contain("denied the request: spec.config[kafka.topic]: topic hr.salaries does not start with an allowed prefix of department finance"));
         Assert.That(output, Does.Contain("Failed      connector fin.finance.s3-ledger-archive is DEGRADED"));
         Assert.That(output, Does.Contain("auto-restart 1/"));

@@ -160,4 +160,40 @@ public class PolicyAndQuotaTests
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
         Assert.That(r.Out, Does.Contain("department policy and quota were not checked"));
     }
+
+    [Test]
+    public async Task Custom_plugins_are_checked_against_the_departments_approved_plugins_and_their_key_tables()
+    {
+        // samples/platform approves ccp-ledger01 for finance, with audit.topic a topic key and ledger.api.url a host key.
+        static string Custom(string name, string plugin, string cls, string topic, string url)
+            => $"apiVersion: connect.ebs.io/v1alpha1\nkind: ManagedConnector\nmetadata:\n  name: {name}\n  namespace: finance\nspec:\n  connectorClass: {cls}\n" +
+               $"  customPlugin:\n    id: {plugin}\n  config:\n    audit.topic: {topic}\n    ledger.api.url: {url}\n";
+        const string cls = "com.example.ledger.LedgerAuditSourceConnector";
+        var good = Custom("good", "ccp-ledger01", cls, "finance.audit", "https://ledger-api.finance.internal/");
+        var unknown = Custom("unknown", "ccp-nope01", cls, "finance.audit", "https://ledger-api.finance.internal/");
+        var topic = Custom("bad-topic", "ccp-ledger01", cls, "hr.audit", "https://ledger-api.finance.internal/");
+        var host = Custom("bad-host", "ccp-ledger01", cls, "finance.audit", "https://ledger.hr.internal/");
+        var wrongClass = Custom("wrong-class", "ccp-ledger01", "DatagenSource", "finance.audit", "https://ledger-api.finance.internal/");
+        var badId = Custom("bad-id", "plugin-1", cls, "finance.audit", "https://ledger-api.finance.internal/");
+        var text = string.Join("---\n", good, unknown, topic, host, wrongClass, badId);
+        using var dir = new ValidateCli.TempDir(("custom.yaml", text));
+
+        var r = await RunAsync(dir.Path);
+
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.ToString());
+        var findings = r.Findings.Select(f => (Name: f.GetProperty("name").GetString(), Field: f.GetProperty("field").GetString(), Rule: f.GetProperty("rule").GetString(),
+            Line: f.GetProperty("line").GetInt32(), Message: f.GetProperty("message").GetString())).ToList();
+        Assert.That(findings.Select(f => f.Name).Distinct(), Is.EquivalentTo(new[] { "unknown", "bad-topic", "bad-host", "wrong-class", "bad-id" }), r.ToString());
+        var u = findings.Single(f => f.Name == "unknown");
+        Assert.That((u.Field, u.Rule), Is.EqualTo(("spec.customPlugin.id", "policy")));
+        Assert.That(u.Message, Does.StartWith("spec.customPlugin.id ccp-nope01 is not a custom plugin department finance may run (approved: ccp-ledger01)")
+            .And.Contain("Department finance spec.policy.customPlugins"));
+        Assert.That(u.Line, Is.EqualTo(ValidateCli.LineOf(text, "id: ccp-nope01")));
+        var t = findings.Single(f => f.Name == "bad-topic");
+        Assert.That((t.Field, t.Line), Is.EqualTo(("spec.config[audit.topic]", ValidateCli.LineOf(text, "audit.topic: hr.audit"))));
+        Assert.That(findings.Single(f => f.Name == "bad-host").Message, Does.Contain("host ledger.hr.internal is not in the allowed hosts"));
+        Assert.That(findings.Single(f => f.Name == "wrong-class").Field, Is.EqualTo("spec.connectorClass"));
+        Assert.That(findings.Where(f => f.Name == "bad-id").Select(f => f.Field), Does.Contain("spec.customPlugin.id"));
+        Assert.That(findings.Where(f => f.Name == "bad-id").Select(f => f.Rule), Has.Some.Not.EqualTo("policy"), "a malformed id fails the CRD's pattern too");
+    }
 }

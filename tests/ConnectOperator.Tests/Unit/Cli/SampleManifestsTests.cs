@@ -29,8 +29,8 @@ public class SampleManifestsTests
             "--departments", ValidateCli.Repo("samples/platform"), "--quotas", ValidateCli.Repo("samples/platform"), "--output", "json");
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
         Assert.That(r.Json.GetProperty("valid").GetBoolean(), Is.True);
-        Assert.That(r.Json.GetProperty("files").GetInt32(), Is.EqualTo(8));
-        Assert.That(r.Json.GetProperty("objects").GetInt32(), Is.EqualTo(8), "2 Departments, 2 ConnectorQuotas, 4 ManagedConnectors; Namespaces and Secrets are not counted");
+        Assert.That(r.Json.GetProperty("files").GetInt32(), Is.EqualTo(9));
+        Assert.That(r.Json.GetProperty("objects").GetInt32(), Is.EqualTo(9), "2 Departments, 2 ConnectorQuotas, 5 ManagedConnectors (one from a custom plugin); Namespaces and Secrets are not counted");
         Assert.That(r.Findings, Is.Empty);
     }
 

@@ -43,6 +43,18 @@ public class EffectiveConfigTests
     }
 
     [Test]
+    public void A_custom_plugin_adds_the_two_confluent_keys_and_config_cannot_override_them()
+    {
+        var mc = Mc(config: ("confluent.custom.plugin.id", "ccp-evil"));
+        mc.Spec.CustomPlugin = new V1Alpha1CustomPluginRef { Id = "ccp-ledger01" };
+        var ec = EffectiveConfig.Build(mc, Dept(), new Dictionary<string, string> { ["CONFLUENT.CONNECTOR.TYPE"] = "v1" });
+        Assert.That(ec.PlainConfig["confluent.connector.type"], Is.EqualTo("CUSTOM"));
+        Assert.That(ec.PlainConfig["confluent.custom.plugin.id"], Is.EqualTo("ccp-ledger01"));
+        Assert.That(ec.SecretKeys, Is.Empty);
+        Assert.That(EffectiveConfig.Build(Mc(), Dept(), NoSecrets).PlainConfig.Keys, Has.None.StartsWith("confluent."));
+    }
+
+    [Test]
     public void Department_name_is_the_prefix_when_none_is_set()
         => Assert.That(EffectiveConfig.RemoteNameFor(Dept(prefix: null), "ns", "c"), Is.EqualTo("finance.ns.c"));
 

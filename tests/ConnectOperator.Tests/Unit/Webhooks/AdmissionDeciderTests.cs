@@ -44,6 +44,12 @@ public class AdmissionDeciderTests
                 c.Spec.SecretConfig.Add(new V1Alpha1SecretConfigEntry { Key = "kafka.topic", SecretKeyRef = new V1Alpha1SecretKeyRef { Name = "s", Key = "t" } });
             }), null, 403,
             "spec.secretConfig key kafka.topic names a topic, a network endpoint or a transform that policy must check; move it to spec.config");
+        yield return new("custom plugin the department has not approved", "CREATE", With(Connector("fin-a", "x", 1), c =>
+            {
+                c.Spec.ConnectorClass = "com.example.LedgerSource";
+                c.Spec.CustomPlugin = new V1Alpha1CustomPluginRef { Id = "ccp-ledger01" };
+            }), null, 403,
+            "spec.customPlugin.id ccp-ledger01 is not a custom plugin department finance may run (approved: none configured); use an approved plugin or ask the platform team to review it and add it, with its key table, to Department finance spec.policy.customPlugins");
         yield return new("fits the tasks quota exactly", "CREATE", Connector("fin-a", "x", 2), null, 0, "");
         yield return new("one task over the tasks quota", "CREATE", Connector("fin-a", "x", 3), null, 403,
             "exceeded quota finance-quota: requested tasks=3, used tasks=18, limited tasks=20");
