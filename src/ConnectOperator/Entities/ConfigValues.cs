@@ -31,7 +31,7 @@ public static partial class ConfigRules
         "spec.config keys must be 1-255 characters of letters, digits, \".\", \"_\" or \"-\", starting with a letter or digit";
 
     public const string ReservedMessage =
-        "spec.config must not set reserved key(s) name, connector.class, tasks.max, kafka.auth.mode, kafka.api.key, kafka.api.secret, kafka.service.account.id: use spec.connectorClass and spec.tasksMax; Kafka auth is injected from the Department";
+        "spec.config must not set reserved key(s) name, connector.class, tasks.max, kafka.auth.mode, kafka.api.key, kafka.api.secret, kafka.service.account.id, confluent.connector.type, confluent.custom.plugin.id (in any letter case): use spec.connectorClass, spec.tasksMax and spec.customPlugin; Kafka auth is injected from the Department";
 
     public const string DisjointMessage = "spec.secretConfig keys must not also appear in spec.config; set each key in exactly one of them";
 

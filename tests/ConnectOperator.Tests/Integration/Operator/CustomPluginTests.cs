@@ -77,12 +77,15 @@ public class CustomPluginTests
     }
 
     [Test]
-    public async Task The_api_server_refuses_the_custom_plugin_keys_in_config_and_a_malformed_id()
+    public async Task The_custom_plugin_keys_in_config_are_refused_and_the_api_server_refuses_a_malformed_id()
     {
+        // spec.config's values are untyped for CEL, so its key rules are the webhook's and the reconciler's (no webhook here).
         var sneaky = Custom("sneaky", "app.audit");
         sneaky.Spec.Config["Confluent.Custom.Plugin.Id"] = "ccp-other";
-        var e = Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() => _h.CreateAsync(sneaky));
-        Assert.That(e!.Response.Content, Does.Contain("reserved key"));
+        await _h.CreateAsync(sneaky);
+        var refused = await _h.WaitForAsync("sneaky", m => OperatorHarness.IsStalled(m, "PolicyViolation"), "Stalled PolicyViolation");
+        Assert.That(refused.Status!.Conditions.First(c => c.Type == ConditionTypes.Stalled).Message, Does.Contain("reserved key Confluent.Custom.Plugin.Id"));
+        Assert.That(_h.Remote("sneaky"), Is.Null);
         var e2 = Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() => _h.CreateAsync(Custom("malformed", "app.audit", plugin: "plugin-1")));
         Assert.That(e2!.Response.Content, Does.Contain("spec.customPlugin.id"));
     }
