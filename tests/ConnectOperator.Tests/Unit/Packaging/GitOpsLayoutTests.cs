@@ -65,7 +65,7 @@ public class GitOpsLayoutTests
         Assert.That(code, Is.EqualTo(0), output);
         var json = JsonDocument.Parse(output[output.IndexOf('{')..]).RootElement;
         Assert.That(json.GetProperty("valid").GetBoolean(), Is.True, output);
-        Assert.That(json.GetProperty("objects").GetInt32(), Is.EqualTo(8), "4 ManagedConnectors, 2 Departments, 2 ConnectorQuotas");
+        Assert.That(json.GetProperty("objects").GetInt32(), Is.EqualTo(9), "5 ManagedConnectors (one a custom plugin), 2 Departments, 2 ConnectorQuotas");
     }
 
     [Test]
