@@ -313,12 +313,9 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             if (restartRequest != null && restartRequest != status.RestartAnnotation)
             {
                 var refused = await TryRestartAsync(client, target, name, ct);
-                restartOutcome = refused is null
-                    ? RestartCondition(true, "Restarted", $"restarted on request ({ConnectApi.RestartAnnotation}={restartRequest})", mc, now)
-                    : RestartCondition(false, "RestartNotSupported", refused, mc, now);
-                events.Add(refused is null
-                    ? new PendingEvent(EventRecorder.Normal, "Restarted", $"restarted connector {name} and its tasks on request ({ConnectApi.RestartAnnotation}={restartRequest})")
-                    : new PendingEvent(EventRecorder.Warning, "RestartFailed", refused));
+                (restartOutcome, var restartEvent) = RestartResult(refused, "Restarted", $"restarted on request ({ConnectApi.RestartAnnotation}={restartRequest})",
+                    $"restarted connector {name} and its tasks on request ({ConnectApi.RestartAnnotation}={restartRequest})", mc, now);
+                events.Add(restartEvent);
             }
         }
 
@@ -364,12 +361,10 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                     var refused = await TryRestartAsync(client, target, name, ct);
                     restartCount++;
                     lastRestart = now;
-                    restartOutcome = refused is null
-                        ? RestartCondition(true, "AutoRestarted", $"auto-restart {restartCount}/{mc.Spec.RestartPolicy.MaxRestarts} after failure (spec.restartPolicy OnFailure)", mc, now)
-                        : RestartCondition(false, "RestartNotSupported", refused, mc, now);
-                    events.Add(refused is null
-                        ? new PendingEvent(EventRecorder.Normal, "Restarted", $"auto-restart {restartCount}/{mc.Spec.RestartPolicy.MaxRestarts} of {name} after failure (spec.restartPolicy OnFailure)")
-                        : new PendingEvent(EventRecorder.Warning, "RestartFailed", refused));
+                    (restartOutcome, var restartEvent) = RestartResult(refused, "AutoRestarted",
+                        $"auto-restart {restartCount}/{mc.Spec.RestartPolicy.MaxRestarts} after failure (spec.restartPolicy OnFailure)",
+                        $"auto-restart {restartCount}/{mc.Spec.RestartPolicy.MaxRestarts} of {name} after failure (spec.restartPolicy OnFailure)", mc, now);
+                    events.Add(restartEvent);
                 }
                 else requeueAfter = Min(requeueAfter, due - now);
             }
@@ -471,8 +466,19 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
     /// <summary>Condition type recording the outcome of the last restart (on request or automatic).</summary>
     public const string RestartConditionType = "Restarted";
 
-    private static Condition RestartCondition(bool done, string reason, string message, V1Alpha1ManagedConnector mc, DateTime now)
-        => new() { Type = RestartConditionType, Status = done ? ConditionStatus.True : ConditionStatus.False, Reason = reason, Message = message, ObservedGeneration = mc.Metadata.Generation, LastTransitionTime = now };
+    /// <summary>The condition and the event a restart leaves: done, or refused with why (<see cref="TryRestartAsync"/>).</summary>
+    private static (Condition, PendingEvent) RestartResult(string? refused, string doneReason, string doneMessage, string eventMessage, V1Alpha1ManagedConnector mc, DateTime now)
+    {
+        var condition = new Condition
+        {
+            Type = RestartConditionType, Status = refused is null ? ConditionStatus.True : ConditionStatus.False,
+            Reason = refused is null ? doneReason : "RestartNotSupported", Message = refused ?? doneMessage,
+            ObservedGeneration = mc.Metadata.Generation, LastTransitionTime = now,
+        };
+        return (condition, refused is null
+            ? new PendingEvent(EventRecorder.Normal, "Restarted", eventMessage)
+            : new PendingEvent(EventRecorder.Warning, "RestartFailed", refused));
+    }
 
     /// <summary>
     /// <c>POST …/restart</c>; null when Confluent took it, else why not in words. 404 or 405 for a connector that the poll
