@@ -42,5 +42,9 @@ public static class PauseResume
 
     /// <summary>When a pass should look again if a request is waiting for its effect (null: the poll's change will wake it).</summary>
     public static TimeSpan? RecheckIn(V1Alpha1LifecycleRequest? request, string? remoteState, DateTime now, TimeSpan retryAfter)
-        => request?.RequestedAt is { } at && remoteState != ConnectorStates.Provisioning ? (at + retryAfter - now) is var d && d > TimeSpan.Zero ? d : TimeSpan.FromSeconds(1) : null;
+    {
+        if (request?.RequestedAt is not { } at || remoteState == ConnectorStates.Provisioning) return null;
+        var due = at + retryAfter - now;
+        return due > TimeSpan.Zero ? due : TimeSpan.FromSeconds(1);
+    }
 }

@@ -39,7 +39,7 @@ public class RecordedConfluentTests
         _h.State.Options.UnpredictableServerKeys = false;
     }
 
-    private int Calls(string method, string route, string? remoteName = null) => _h.State.CountCalls(method, route);
+    private int Calls(string method, string route) => _h.State.CountCalls(method, route);
 
     private static bool IsReadyWith(V1Alpha1ManagedConnector m, string reason) => OperatorHarness.IsReady(m, reason);
 
