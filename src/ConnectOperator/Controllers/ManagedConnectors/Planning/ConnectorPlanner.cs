@@ -294,7 +294,7 @@ public static class ConnectorPlanner
             var waiting = $"deleting connector {name} waits: Department {dept} is suspended (spec.suspend), so nothing is changed in Confluent Cloud; " +
                           "the delete happens when the platform team resumes it";
             var events = ConditionSet.Find(mc.Status?.Conditions, ConditionTypes.Reconciling)?.Message == waiting
-                ? [] : new List<PlannedEvent> { new(EventRecorder.Normal, "DeleteWaiting", waiting) };
+                ? [] : new List<PlannedEvent> { new PlannedEvent(EventRecorder.Normal, "DeleteWaiting", waiting) };
             return Decided(MetadataEdit.None, new ConnectorOutcome(events, new StatusUpdate(Health.Reconciling("DeleteWaitsForSuspension", waiting), dept, SuspendedBy: dept), ReconcileResult.Done));
         }
         // A 404 means it is already gone (an earlier attempt, or someone else): the act step counts that as done.
@@ -310,7 +310,7 @@ public static class ConnectorPlanner
             // Keep the finalizer and retry: releasing it now would orphan a running connector.
             var text = $"deleting connector {name} in Confluent Cloud failed: {failed.Failure.Text}";
             var events = ConditionSet.Find(mc.Status?.Conditions, ConditionTypes.Reconciling)?.Message == text
-                ? [] : new List<PlannedEvent> { new(EventRecorder.Warning, "DeleteFailed", text) };
+                ? [] : new List<PlannedEvent> { new PlannedEvent(EventRecorder.Warning, "DeleteFailed", text) };
             return new ConnectorOutcome(events, new StatusUpdate(Health.Reconciling("Deleting", text), o.Department?.Metadata.Name), Retry(failed.Failure));
         }
         return Released([new PlannedEvent(EventRecorder.Normal, "Deleted", $"deleted connector {name} from {o.Cluster}")]);
