@@ -64,9 +64,13 @@ public sealed class OperatorProcess : IAsyncDisposable
         var process = Process.Start(psi)!;
         // The last lines of output, to say why when the operator exits.
         var tail = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        // BENCH_OPERATOR_LOG=path keeps the operator's whole output, for looking into a run.
+        var logPath = Environment.GetEnvironmentVariable("BENCH_OPERATOR_LOG");
+        var log = string.IsNullOrEmpty(logPath) ? null : TextWriter.Synchronized(new StreamWriter(logPath, append: true) { AutoFlush = true });
         void Keep(string? line)
         {
             if (line is null) return;
+            log?.WriteLine(line);
             tail.Enqueue(line);
             while (tail.Count > 60) tail.TryDequeue(out _);
         }

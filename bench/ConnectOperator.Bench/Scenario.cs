@@ -204,6 +204,9 @@ public sealed class Scenario : IAsyncDisposable
         foreach (var i in sample) await _api.DeleteAsync(Mc, $"dept{i % _departments}", $"c{i}");
         await WaitAsync(() => sample.All(i => _state.Find($"env-bench{i % _departments % _clusters}", $"lkc-bench{i % _departments % _clusters}", $"d{i % _departments}.dept{i % _departments}.c{i}") is null));
         var deleteCalls = _state.Calls.Skip(before).Count(c => c.Method == "DELETE") / (double)sample.Count;
+        if (deleteCalls > 1)
+            Console.Error.WriteLine("bench: more than one DELETE per delete: " + string.Join("; ", _state.Calls.Skip(before).Where(c => c.Method == "DELETE")
+                .Select(c => $"{c.ReceivedAt:HH:mm:ss.fff} {c.Connector} {c.Status}")));
 
         // 4. Start-up with N objects present (caches synced and leader acquired).
         await StopOperatorAsync();

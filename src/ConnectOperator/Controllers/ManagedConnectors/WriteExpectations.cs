@@ -26,6 +26,9 @@ public sealed class WriteExpectations
     {
         // resourceVersions are etcd revisions in every Kubernetes we know; if one is not a number, trust the cache.
         if (!ulong.TryParse(written.Metadata.ResourceVersion, out var version)) return;
+        // The write that released the last finalizer of a deleted object ends it, and the API server may answer with
+        // the version the object had before (observed): every cached copy of it is then behind, until it is gone.
+        if (written.Metadata.DeletionTimestamp != null && (written.Metadata.Finalizers?.Count ?? 0) == 0) version = ulong.MaxValue;
         _objects.AddOrUpdate(KeyOf(written), new ObjectWrite(written.Metadata.Uid, version, 0),
             (_, before) => new ObjectWrite(written.Metadata.Uid, version, before.Uid == written.Metadata.Uid ? before.Latest : 0));
     }

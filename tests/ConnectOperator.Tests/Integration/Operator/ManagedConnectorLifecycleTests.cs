@@ -179,6 +179,34 @@ public class ManagedConnectorLifecycleTests
     }
 
     [Test]
+    public async Task A_burst_of_creates_updates_and_deletes_costs_exactly_one_Confluent_call_per_change()
+    {
+        var names = Enumerable.Range(0, 12).Select(i => $"burst{i}").ToList();
+        var first = _h.State.Calls.Count;
+        await Task.WhenAll(names.Select(n => _h.CreateAsync(_h.Datagen(n))));
+        foreach (var n in names) await _h.WaitForAsync(n, m => OperatorHarness.IsReady(m), "Ready");
+        await Task.WhenAll(names.Select(n => _h.Api.PatchAsync<V1Alpha1ManagedConnector>(OperatorHarness.ConnectorKind, _h.Namespace, n,
+            "{\"spec\":{\"config\":{\"quickstart\":\"USERS\"}}}", ConnectOperator.Runtime.PatchKind.Merge)));
+        await _h.WaitUntilAsync(() => Task.FromResult(names.All(n => _h.Remote(n)?.Config.GetValueOrDefault("quickstart") == "USERS")), "every update in Confluent");
+        await Task.WhenAll(names.Select(n => _h.Api.DeleteAsync(OperatorHarness.ConnectorKind, _h.Namespace, n)));
+        foreach (var n in names) await _h.WaitUntilAsync(async () => await _h.GetAsync(n) == null, $"{n} gone");
+        await Task.Delay(TimeSpan.FromSeconds(2));   // a late duplicate would come within a pass or two
+
+        var writes = _h.State.Calls.Skip(first).Where(c => c.Method != "GET").ToList();
+        var log = string.Join("\n", writes.Select(c => $"{c.ReceivedAt:HH:mm:ss.fff} {c.Method} {c.Route} {c.Connector} {c.Status}"));
+        Assert.Multiple(() =>
+        {
+            // A create's route names no connector (POST …/connectors): counted over the burst.
+            Assert.That(writes.Count(c => c.Method == "POST" && c.Route.EndsWith("connectors", StringComparison.Ordinal)), Is.EqualTo(names.Count), $"one create each\n{log}");
+            foreach (var n in names)
+            {
+                var mine = writes.Where(c => c.Connector == _h.RemoteName(n)).Select(c => c.Method).ToList();
+                Assert.That(mine, Is.EqualTo(new[] { "PUT", "DELETE" }), $"{n}: one update, one delete\n{log}");
+            }
+        });
+    }
+
+    [Test]
     public async Task A_remote_connector_edited_by_hand_is_put_back()
     {
         await _h.CreateAsync(_h.Datagen("drift"));
