@@ -132,7 +132,7 @@ public static class ConnectorPlanner
         if (act.Failed is { } failed)
         {
             // Stop at the first failed call; what the calls before it did is still recorded.
-            var keep = RecordWrites(wrote, config, mc);
+            var keep = RecordWrites(wrote, config);
             if (failed.Failure.Kind == FailureKind.Conflict && failed.Action.Kind == RemoteActionKind.Create)
                 return Stall(o, dept, ViolationReasons.NameConflict, NameConflictMessage(name, o.Cluster), events, s => s.ConnectorName = null) with { Metadata = new MetadataEdit(ClearIntent: true) };
             return failed.Failure.Kind switch
@@ -340,7 +340,7 @@ public static class ConnectorPlanner
     private static ReconcileResult Retry(CallFailure failure) => failure.RetryAfter is { } after ? ReconcileResult.After(after) : ReconcileResult.RequeueRateLimited();
 
     /// <summary>What a config write that went through leaves in status even when a later call of the pass failed.</summary>
-    private static Action<V1Alpha1ManagedConnectorStatus>? RecordWrites(bool wrote, EffectiveConfig config, V1Alpha1ManagedConnector mc) => !wrote ? null : s =>
+    private static Action<V1Alpha1ManagedConnectorStatus>? RecordWrites(bool wrote, EffectiveConfig config) => !wrote ? null : s =>
     {
         s.ConnectorName = config.RemoteName;
         s.ConfigHash = config.Hash;
