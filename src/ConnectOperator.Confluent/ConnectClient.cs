@@ -53,13 +53,10 @@ public sealed class ConnectClient : IConnectClient
     public async Task<IReadOnlyList<string>> ListConnectorNamesAsync(ClusterRef cluster, CancellationToken ct = default)
         => await SendAsync<List<string>>(new Call(HttpMethod.Get, "connectors", cluster, "connectors"), ct) ?? [];
 
-    public async Task<IReadOnlyDictionary<string, ConnectorExpansion>> ListConnectorsAsync(ClusterRef cluster, CancellationToken ct = default)
-        => await SendAsync<Dictionary<string, ConnectorExpansion>>(ExpandedList(cluster), ct) ?? new Dictionary<string, ConnectorExpansion>();
-
     public async Task<ConnectorListReader> OpenConnectorListAsync(ClusterRef cluster, CancellationToken ct = default)
-        => (await SendAsync<ConnectorListReader>(ExpandedList(cluster, streamed: true), ct))!;
+        => (await SendAsync<ConnectorListReader>(new Call(HttpMethod.Get, ExpandedListRoute, cluster, ExpandedListRoute) { Streamed = true }, ct))!;
 
-    /// <summary>One connector of the expanded list (its JSON), read as <see cref="ListConnectorsAsync"/> reads it.</summary>
+    /// <summary>One connector of the expanded list (its JSON).</summary>
     public static ConnectorExpansion ReadExpansion(ReadOnlySpan<byte> entry)
     {
         try
@@ -75,8 +72,6 @@ public sealed class ConnectClient : IConnectClient
 
     private const string ExpandedListRoute = "connectors?expand=id,info,status";
 
-    private static Call ExpandedList(ClusterRef cluster, bool streamed = false) => new(HttpMethod.Get, ExpandedListRoute, cluster, ExpandedListRoute) { Streamed = streamed };
-
     public async Task<ConnectorInfo?> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default,
         IReadOnlyCollection<string>? secretKeys = null)
     {
@@ -87,12 +82,6 @@ public sealed class ConnectClient : IConnectClient
         return await SendAsync<ConnectorInfo>(call, ct);
     }
 
-    public Task<ConnectorInfo?> GetConnectorAsync(ClusterRef cluster, string name, CancellationToken ct = default)
-        => SendAsync<ConnectorInfo>(new Call(HttpMethod.Get, "connectors/{name}", cluster, $"connectors/{Esc(name)}") { NotFoundIsNull = true, Connector = name }, ct);
-
-    public async Task<IReadOnlyDictionary<string, string>?> GetConfigAsync(ClusterRef cluster, string name, CancellationToken ct = default)
-        => await SendAsync<Dictionary<string, string>>(new Call(HttpMethod.Get, "connectors/{name}/config", cluster, $"connectors/{Esc(name)}/config") { NotFoundIsNull = true, Connector = name }, ct);
-
     public async Task<ConnectorInfo?> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default,
         IReadOnlyCollection<string>? secretKeys = null)
     {
@@ -101,9 +90,6 @@ public sealed class ConnectClient : IConnectClient
         var call = new Call(HttpMethod.Put, "connectors/{name}/config", cluster, $"connectors/{Esc(name)}/config") { Body = ConfigBody(config), Config = config, Connector = name, SecretKeys = secretKeys };
         return await SendAsync<ConnectorInfo>(call, ct);
     }
-
-    public Task<ConnectorStatus?> GetStatusAsync(ClusterRef cluster, string name, CancellationToken ct = default)
-        => SendAsync<ConnectorStatus>(new Call(HttpMethod.Get, "connectors/{name}/status", cluster, $"connectors/{Esc(name)}/status") { NotFoundIsNull = true, Connector = name }, ct);
 
     public Task PauseAsync(ClusterRef cluster, string name, CancellationToken ct = default)
         => SendAsync<object>(new Call(HttpMethod.Put, "connectors/{name}/pause", cluster, $"connectors/{Esc(name)}/pause") { Connector = name, NoContent = true }, ct);
