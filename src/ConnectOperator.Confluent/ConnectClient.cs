@@ -77,7 +77,7 @@ public sealed class ConnectClient : IConnectClient
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         // Key names only: a value can be a secret whatever its key is called, and however short it is.
-        _logger.LogInformation("Creating connector {Connector} on {Cluster} with config fields {Fields}", name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));
+        if (_logger.IsEnabled(LogLevel.Information)) _logger.CreatingConnector(name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));
         var call = new Call(HttpMethod.Post, "connectors", cluster, "connectors") { Idempotent = false, Body = JsonSerializer.SerializeToUtf8Bytes(new CreateBody(name, config), ConnectJsonContext.Default.CreateBody), Config = config, SecretKeys = secretKeys };
         return await SendAsync<ConnectorInfo>(call, ct);
     }
@@ -86,7 +86,7 @@ public sealed class ConnectClient : IConnectClient
         IReadOnlyCollection<string>? secretKeys = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        _logger.LogInformation("Putting config of connector {Connector} on {Cluster} with config fields {Fields}", name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));
+        if (_logger.IsEnabled(LogLevel.Information)) _logger.PuttingConfig(name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));
         var call = new Call(HttpMethod.Put, "connectors/{name}/config", cluster, $"connectors/{Esc(name)}/config") { Body = ConfigBody(config), Config = config, Connector = name, SecretKeys = secretKeys };
         return await SendAsync<ConnectorInfo>(call, ct);
     }
@@ -218,7 +218,7 @@ public sealed class ConnectClient : IConnectClient
         {
             if (failure == TransportFailure.CircuitOpen)
                 ConnectClientMetrics.Requests.Add(1, new("route", call.Route), new("method", call.Method.Method), new("status_code", "circuit_open"));
-            _logger.LogWarning("Connect API {Operation} for {Connector} on {Cluster} failed: {Failure}", call.Operation, call.Connector, call.Cluster, failure);
+            _logger.ConnectTransportFailed(call.Operation, call.Connector, call.Cluster, failure);
             throw new ConfluentTransportException(call.Operation, failure, e);
         }
         finally
@@ -229,8 +229,8 @@ public sealed class ConnectClient : IConnectClient
         var handedOver = false;
         try
         {
-            _logger.LogDebug("Connect API {Operation} for {Connector} on {Cluster} → {Status} in {ElapsedMs} ms",
-                call.Operation, call.Connector, call.Cluster, (int)response.StatusCode, total.ElapsedMilliseconds);
+            if (_logger.IsEnabled(LogLevel.Debug))
+                _logger.ConnectAnswered(call.Operation, call.Connector, call.Cluster, (int)response.StatusCode, total.ElapsedMilliseconds);
 
             if (response.IsSuccessStatusCode)
             {
@@ -289,8 +289,7 @@ public sealed class ConnectClient : IConnectClient
         if (message is { Length: > MaxVendorMessageChars }) message = message[..MaxVendorMessageChars] + "…";
         var retryAfter = response.StatusCode == HttpStatusCode.TooManyRequests ? ConnectClientFactory.RetryAfterOf(response) : null;
         var ex = ConfluentApiException.Create(response.StatusCode, call.Operation, message, code, RequestIdOf(response, bodyRequestId), retryAfter);
-        _logger.LogWarning("Connect API {Operation} for {Connector} on {Cluster} failed: {Status} {ErrorCode} {VendorMessage} (request id {RequestId})",
-            call.Operation, call.Connector, call.Cluster, (int)response.StatusCode, code, message, ex.RequestId);
+        _logger.ConnectFailed(call.Operation, call.Connector, call.Cluster, (int)response.StatusCode, code, message, ex.RequestId);
         return ex;
     }
 

@@ -124,7 +124,7 @@ public static class TopicPatternAnalyzer
             return options.Count == 1 ? options[0] : new Alt(options);
         }
 
-        private Node ParseSeq()
+        private Seq ParseSeq()
         {
             var items = new List<Node>();
             while (_i < s.Length && s[_i] != '|' && s[_i] != ')')
@@ -177,7 +177,7 @@ public static class TopicPatternAnalyzer
                     {
                         var rest = s[(_i + 1)..];
                         if (rest.StartsWith(':') || rest.StartsWith('>')) _i += 2;   // non-capturing; atomic matches a subset
-                        else if (rest.StartsWith("<") && rest.Length > 1 && char.IsLetter(rest[1]))
+                        else if (rest.StartsWith('<') && rest.Length > 1 && char.IsLetter(rest[1]))
                         {
                             var end = s.IndexOf('>', _i);
                             if (end < 0) throw new UndecidableException("unterminated named group");

@@ -91,7 +91,7 @@ public sealed class DepartmentReconciler(TenantDirectory tenants, CredentialsRes
         }
         catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException)
         {
-            log.LogWarning("verifying credentials of department {Department} failed: {Error}", name, e.Message);
+            log.VerifyFailed(name, e.Message);
             return Health.Reconciling("ConfluentUnavailable", $"could not verify the credentials: {FailureText.Describe(e)}");
         }
         _verified[name] = (fingerprint, DateTimeOffset.UtcNow, verdict);
