@@ -99,17 +99,17 @@ public sealed class ConnectClient : IConnectClient
 
     public Task RestartAsync(ClusterRef cluster, string name, CancellationToken ct = default)
         => SendAsync<object>(new Call(HttpMethod.Post, "connectors/{name}/restart", cluster, $"connectors/{Esc(name)}/restart")
-            { Idempotent = false, Connector = name, NoContent = true }, ct);
+        { Idempotent = false, Connector = name, NoContent = true }, ct);
 
     public Task RestartTaskAsync(ClusterRef cluster, string name, int taskId, CancellationToken ct = default)
         => SendAsync<object>(new Call(HttpMethod.Post, "connectors/{name}/tasks/{id}/restart", cluster, $"connectors/{Esc(name)}/tasks/{taskId}/restart")
-            { Idempotent = false, Connector = name, NoContent = true }, ct);
+        { Idempotent = false, Connector = name, NoContent = true }, ct);
 
     public async Task<bool> DeleteAsync(ClusterRef cluster, string name, CancellationToken ct = default)
     {
         var found = true;
         await SendAsync<object>(new Call(HttpMethod.Delete, "connectors/{name}", cluster, $"connectors/{Esc(name)}")
-            { Connector = name, NoContent = true, OnNotFound = () => found = false }, ct);
+        { Connector = name, NoContent = true, OnNotFound = () => found = false }, ct);
         return found;
     }
 
@@ -117,7 +117,7 @@ public sealed class ConnectClient : IConnectClient
     {
         ArgumentException.ThrowIfNullOrEmpty(pluginClass);
         var call = new Call(HttpMethod.Put, "connector-plugins/{plugin}/config/validate", cluster, $"connector-plugins/{Esc(pluginClass)}/config/validate")
-            { Body = ConfigBody(config), Config = config };
+        { Body = ConfigBody(config), Config = config };
         return (await SendAsync<ConfigValidationResult>(call, ct))!;
     }
 
@@ -128,13 +128,13 @@ public sealed class ConnectClient : IConnectClient
     {
         // Not idempotent: Confluent takes one alter request at a time, and a retried PATCH after a lost reply would be refused.
         var call = new Call(HttpMethod.Post, "connectors/{name}/offsets/request", cluster, $"connectors/{Esc(name)}/offsets/request")
-            { Idempotent = false, Connector = name, Body = JsonSerializer.SerializeToUtf8Bytes(request, ConnectJsonContext.Default.AlterOffsetsRequest) };
+        { Idempotent = false, Connector = name, Body = JsonSerializer.SerializeToUtf8Bytes(request, ConnectJsonContext.Default.AlterOffsetsRequest) };
         return await SendAsync<AlterOffsetsRequestInfo>(call, ct) ?? new AlterOffsetsRequestInfo { Name = name, Type = request.Type };
     }
 
     public Task<AlterOffsetsStatus?> GetOffsetsRequestStatusAsync(ClusterRef cluster, string name, CancellationToken ct = default)
         => SendAsync<AlterOffsetsStatus>(new Call(HttpMethod.Get, "connectors/{name}/offsets/request/status", cluster, $"connectors/{Esc(name)}/offsets/request/status")
-            { NotFoundIsNull = true, Connector = name }, ct);
+        { NotFoundIsNull = true, Connector = name }, ct);
 
     // ---------------------------------------------------------------------------------------------------------
 

@@ -191,7 +191,8 @@ public sealed record ConnectorSeries(string Department, string Namespace, string
             var department = c.Status?.Department ?? departmentOfNamespace(ns) ?? "";
             yield return new ConnectorSeries(department, ns, c.Metadata.Name, NormalizeState(c.Status?.ConnectorState),
                 c.Status?.Tasks.Count(t => FailedTaskStates.Contains(t.State)) ?? 0,
-                c.Status?.AutoRestart?.Count ?? 0) { ConnectorId = c.Status?.ConnectorId };
+                c.Status?.AutoRestart?.Count ?? 0)
+            { ConnectorId = c.Status?.ConnectorId };
         }
     }
 }

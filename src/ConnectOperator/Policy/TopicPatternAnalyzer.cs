@@ -197,7 +197,10 @@ public static class TopicPatternAnalyzer
                 // Anchors and boundaries only ever remove matches: reading them as "nothing" is sound.
                 case '^': case '$': _i++; return new Empty();
                 case '\\': return ParseEscape();
-                case '*': case '+': case '?': case '{':
+                case '*':
+                case '+':
+                case '?':
+                case '{':
                     throw new UndecidableException($"dangling quantifier '{c}' at position {_i + 1}");
                 default: _i++; return new Chars(CharSet.Of(c));
             }
@@ -231,7 +234,8 @@ public static class TopicPatternAnalyzer
             switch (c)
             {
                 case 'd': case 'D': case 'w': case 'W': case 's': case 'S': case 'h': case 'H': case 'v': case 'V': return CharSet.Any;
-                case 'p': case 'P':
+                case 'p':
+                case 'P':
                     if (_i < s.Length && s[_i] == '{')
                     {
                         var close = s.IndexOf('}', _i);
