@@ -137,6 +137,29 @@ public sealed class OperatorProcess : IAsyncDisposable
         return sum;
     }
 
+    /// <summary>Every sample of the family <paramref name="name"/> in a Prometheus text exposition, with its labels.</summary>
+    public static IEnumerable<(IReadOnlyDictionary<string, string> Labels, double Value)> Series(string metrics, string name)
+    {
+        foreach (var line in metrics.Split('\n'))
+        {
+            if (!line.StartsWith(name, StringComparison.Ordinal) || line.Length <= name.Length || line[name.Length] is not ('{' or ' ')) continue;
+            var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+            var end = name.Length;
+            if (line[name.Length] == '{')
+            {
+                // name{a="x",b="y"} value: values are label values the operator writes (no escaped quotes in them).
+                end = line.IndexOf('}', name.Length);
+                foreach (var pair in line[(name.Length + 1)..end].Split(',', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var eq = pair.IndexOf('=');
+                    labels[pair[..eq]] = pair[(eq + 1)..].Trim('"');
+                }
+                end++;
+            }
+            yield return (labels, double.Parse(line[end..].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
+        }
+    }
+
     public async Task<double> ManagedHeapMbAsync() => (Sample(await MetricsAsync(), "dotnet_total_memory_bytes") ?? double.NaN) / (1 << 20);
 
     public async ValueTask DisposeAsync()

@@ -12,13 +12,17 @@ namespace ConnectOperator.Bench;
 public sealed class ReadyWatch : IAsyncDisposable
 {
     private static readonly ResourceKind Mc = ResourceKind.For<V1Alpha1ManagedConnector>();
-    private readonly ConcurrentDictionary<string, bool> _ready = new(StringComparer.Ordinal);
+    /// <summary>Per object: the generation it was last seen Ready at, or -1 while it is not Ready at its generation.</summary>
+    private readonly ConcurrentDictionary<string, long> _ready = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
     public ReadyWatch(KubeApiClient api) => _loop = Task.Run(() => RunAsync(api, _stop.Token));
 
-    public int Ready => _ready.Count(kv => kv.Value);
+    public int Ready => _ready.Count(kv => kv.Value >= 0);
+
+    /// <summary>Whether the watch has seen <paramref name="ns"/>/<paramref name="name"/> Ready at <paramref name="generation"/> or later.</summary>
+    public bool IsReadyAt(string ns, string name, long generation) => _ready.TryGetValue(ns + "/" + name, out var g) && g >= generation;
 
     private async Task RunAsync(KubeApiClient api, CancellationToken ct)
     {
@@ -47,7 +51,8 @@ public sealed class ReadyWatch : IAsyncDisposable
 
     private void Observe(V1Alpha1ManagedConnector m)
         => _ready[Key(m)] = m.Status?.ObservedGeneration == m.Metadata.Generation
-                            && m.Status?.Conditions.Any(c => c.Type == ConditionTypes.Ready && c.Status == ConditionStatus.True) == true;
+                            && m.Status?.Conditions.Any(c => c.Type == ConditionTypes.Ready && c.Status == ConditionStatus.True) == true
+            ? m.Metadata.Generation ?? 0 : -1;
 
     public async ValueTask DisposeAsync()
     {

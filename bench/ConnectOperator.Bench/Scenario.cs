@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using ConnectOperator.Emulator;
 using ConnectOperator.Entities;
+using ConnectOperator.Observability;
 using ConnectOperator.Runtime;
 using ConnectOperator.Tests.Infrastructure;
 using k8s;
@@ -23,6 +24,11 @@ public sealed class Scenario : IAsyncDisposable
 
     /// <summary><c>--gcdump path</c>: also collect a heap dump of the operator after convergence.</summary>
     public static string? GcDumpPath { get; set; }
+
+    /// <summary><c>--changes k</c>: config changes timed from the patch to the Confluent PUT it causes, one at a time.</summary>
+    public static int Changes { get; set; } = 100;
+
+    private static readonly TimeSpan ChangeTimeout = TimeSpan.FromSeconds(30);
 
     private readonly int _n, _departments, _clusters;
     private readonly TestCluster _kube;
@@ -137,8 +143,10 @@ public sealed class Scenario : IAsyncDisposable
     {
         await StartOperatorAsync();
 
-        // 1. Convergence.
+        // 1. Convergence. The departments' first reconciles are over before the create phase's counters start.
+        await _operator!.WaitIdleAsync(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(2));
         await using var ready = new ReadyWatch(_api);
+        var metricsBefore = await _operator.MetricsAsync();
         var callsBefore = _state.Calls.Count;
         var sw = Stopwatch.StartNew();
         await ForEachAsync(_n, i => _api.CreateAsync(Mc, Connector(i).Metadata.NamespaceProperty, Connector(i)));
@@ -151,11 +159,21 @@ public sealed class Scenario : IAsyncDisposable
         var convergence = sw.Elapsed;
         var createCalls = _state.Calls.Skip(callsBefore).Count(c => c.Method is "POST" or "PUT");
 
-        // 2. Steady state: let in-flight refreshes settle, then count calls over three intervals.
+        // 2. Steady state: let in-flight refreshes settle, then count calls over three intervals. The API-server writes
+        // and reconciles of the create phase are counted up to the end of the settling: what a new connector costs,
+        // including the status write once the poll sees it RUNNING.
         await Task.Delay(PollInterval * 2);
         var steadyStart = _state.Calls.Count;
+        var metricsCreated = await _operator.MetricsAsync();
         await Task.Delay(PollInterval * 3);
         var steady = _state.Calls.Skip(steadyStart).ToList();
+        var metricsSteady = await _operator.MetricsAsync();
+        var createWrites = KubeApiWrites.Between(metricsBefore, metricsCreated);
+        static double Reconciles(string m) => OperatorProcess.Series(m, MetricNames.ReconcileTotal).Where(x => x.Labels.GetValueOrDefault("kind") == "ManagedConnector").Sum(x => x.Value);
+        var reconcilesPerCreate = (Reconciles(metricsCreated) - Reconciles(metricsBefore)) / _n;
+        var steadyKubeWrites = KubeApiWrites.Between(metricsCreated, metricsSteady);
+        Console.Error.WriteLine($"bench: API-server requests while creating: {KubeApiWrites.Describe(metricsBefore, metricsCreated)}");
+        Console.Error.WriteLine($"bench: API-server requests in steady state: {KubeApiWrites.Describe(metricsCreated, metricsSteady)}");
         var lists = steady.Count(c => c.Method == "GET" && c.Route == "connectors?expand");
         var steadyWrites = steady.Count(c => c.Method != "GET");
         var (anon, peak) = _operator!.Rss();
@@ -171,6 +189,9 @@ public sealed class Scenario : IAsyncDisposable
             var (code, output) = await TestCluster.RunAsync("dotnet-gcdump", new[] { "collect", "-p", _operator!.Id.ToString(CultureInfo.InvariantCulture), "-o", dump }, timeout: TimeSpan.FromMinutes(5));
             Console.Error.WriteLine($"bench: gcdump {dump} ({code}) {output.Trim()}");
         }
+
+        // 3. From a change to its Confluent call, with every other connector in sync.
+        var changeLatencies = await ChangeLatenciesAsync(ready);
 
         // Calls per connector on update and delete, on a sample of ten.
         var sample = Enumerable.Range(0, Math.Min(10, _n)).ToList();
@@ -203,7 +224,67 @@ public sealed class Scenario : IAsyncDisposable
         var floor = sw.Elapsed * _n / Math.Max(1, all.Count);
 
         return new RunResult(_n, _departments, _clusters, convergence, floor, lists / 3.0 / _clusters, steadyWrites,
-            createCalls / (double)_n, updateCalls, deleteCalls, peak, anon, heap, startup, restartPeak);
+            createCalls / (double)_n, updateCalls, deleteCalls, peak, anon, heap, startup, restartPeak)
+        {
+            WritesPerCreate = createWrites.Per(_n),
+            ReconcilesPerCreate = reconcilesPerCreate,
+            SteadyKubeWrites = steadyKubeWrites.Metadata + steadyKubeWrites.Status + steadyKubeWrites.Events + steadyKubeWrites.Other,
+            ChangeLatencyMs = changeLatencies,
+        };
+    }
+
+    /// <summary>
+    /// Patches the config of <see cref="Changes"/> connectors spread over the N (not the ten the update sample uses), one
+    /// at a time, and times each from the patch request to the emulator receiving the PUT of that connector's config.
+    /// From the request, not from its answer: the API server sends the answer and the watch event together, and the
+    /// operator's PUT often arrives before the bench has read the answer (from the answer: -15 to +9 ms at N=100), so
+    /// only the time from the request is well defined; it includes the patch's own round trip. Both are logged. The
+    /// next change waits until the connector is Ready at its new generation again and every other one still is. A change
+    /// whose PUT does not come within 30 s counts as 30 s.
+    /// </summary>
+    private async Task<IReadOnlyList<double>> ChangeLatenciesAsync(ReadyWatch ready)
+    {
+        var k = Math.Min(Changes, _n - 10);
+        var fromAnswer = new List<double>();
+        var fromSend = new List<double>();
+        for (var j = 0; j < k; j++)
+        {
+            var i = 10 + (int)((long)j * (_n - 10) / k);
+            var d = i % _departments;
+            var remote = $"d{d}.dept{d}.c{i}";
+            var put = new TaskCompletionSource<DateTimeOffset>(TaskCreationOptions.RunContinuationsAsynchronously);
+            void OnCall(CallRecord c)
+            {
+                if (c.Method == "PUT" && c.Connector == remote) put.TrySetResult(c.ReceivedAt);
+            }
+            _state.CallReceived += OnCall;
+            try
+            {
+                var sent = DateTimeOffset.UtcNow;
+                var patched = await _api.PatchAsync<V1Alpha1ManagedConnector>(Mc, $"dept{d}", $"c{i}", "{\"spec\":{\"config\":{\"quickstart\":\"USERS\"}}}", PatchKind.Merge);
+                var answered = DateTimeOffset.UtcNow;
+                if (await Task.WhenAny(put.Task, Task.Delay(ChangeTimeout)) == put.Task)
+                {
+                    fromAnswer.Add((put.Task.Result - answered).TotalMilliseconds);
+                    fromSend.Add((put.Task.Result - sent).TotalMilliseconds);
+                }
+                else
+                {
+                    Console.Error.WriteLine($"bench: no PUT for {remote} within {ChangeTimeout.TotalSeconds} s of its change");
+                    fromAnswer.Add(ChangeTimeout.TotalMilliseconds);
+                    fromSend.Add(ChangeTimeout.TotalMilliseconds);
+                }
+                await WaitAsync(() => ready.IsReadyAt($"dept{d}", $"c{i}", patched.Metadata.Generation ?? 0) && ready.Ready >= _n);
+            }
+            finally
+            {
+                _state.CallReceived -= OnCall;
+            }
+        }
+        string Summary(IReadOnlyList<double> v) => string.Create(CultureInfo.InvariantCulture,
+            $"min {v.DefaultIfEmpty(double.NaN).Min():F1}, p50 {RunResult.Percentile(v, 0.5):F1}, p90 {RunResult.Percentile(v, 0.9):F1}, p99 {RunResult.Percentile(v, 0.99):F1}, max {v.DefaultIfEmpty(double.NaN).Max():F1}");
+        Console.Error.WriteLine($"bench: change → PUT (ms) over {fromSend.Count} changes, from the patch request: {Summary(fromSend)}; from its answer: {Summary(fromAnswer)}");
+        return fromSend;
     }
 
     private static async Task WaitAsync(Func<bool> condition)

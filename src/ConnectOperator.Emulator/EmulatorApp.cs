@@ -76,7 +76,7 @@ public static class EmulatorApp
         ctx.Response.Headers["X-Request-Id"] = "req-" + Guid.NewGuid().ToString("N")[..20];
         var route = RelativeRoute(ctx);
         var apiKey = ParseBasic(ctx.Request.Headers.Authorization.ToString(), out var secret);
-        var record = state.BeginCall(ctx.Request.Method, route, apiKey);
+        var record = state.BeginCall(ctx.Request.Method, route, apiKey, ctx.GetRouteValue("connector_name") as string);
         int? retryAfter = null;
         // The Metrics API answers errors in its own ErrorResponse shape ({"errors":[{status, detail}]}).
         var metrics = route.StartsWith("v2/metrics/", StringComparison.Ordinal);

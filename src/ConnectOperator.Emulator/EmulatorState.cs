@@ -128,6 +128,8 @@ public sealed class EmulatedConnector
 /// <summary>One request as seen by the emulator (admin endpoints excluded).</summary>
 public sealed record CallRecord(long Seq, DateTimeOffset ReceivedAt, string Method, string Route, string? ApiKey)
 {
+    /// <summary>The connector the route names (<c>{connector_name}</c>), if any.</summary>
+    public string? Connector { get; init; }
     public DateTimeOffset? RespondedAt { get; set; }
     public int Status { get; set; }
     /// <summary>Retry-After (seconds) sent with a 429.</summary>
@@ -407,15 +409,23 @@ public sealed class EmulatorState
 
     // ------------------------------------------------------------------ calls
 
-    internal CallRecord BeginCall(string method, string route, string? apiKey)
+    /// <summary>
+    /// Raised for each recorded call as it arrives, before it is served (on the request's thread, outside the state's
+    /// lock): a benchmark times a change from its write to the call it causes without reading <see cref="Calls"/> in a loop.
+    /// </summary>
+    public event Action<CallRecord>? CallReceived;
+
+    internal CallRecord BeginCall(string method, string route, string? apiKey, string? connector = null)
     {
+        CallRecord r;
         lock (_lock)
         {
-            var r = new CallRecord(++_seq, Now, method, route, apiKey);
+            r = new CallRecord(++_seq, Now, method, route, apiKey) { Connector = connector };
             _calls.Add(r);
             if (_calls.Count > Options.MaxRecordedCalls) _calls.RemoveRange(0, _calls.Count - Options.MaxRecordedCalls);
-            return r;
         }
+        CallReceived?.Invoke(r);
+        return r;
     }
 
     internal void EndCall(CallRecord r, int status, int? retryAfter)

@@ -21,6 +21,13 @@ public static class ConnectApi
     /// <summary>Annotation <c>"true"</c> on a ManagedConnector allows taking over an existing remote connector of the same name.</summary>
     public const string AdoptAnnotation = "connect.ebs.io/adopt";
 
+    /// <summary>
+    /// Written by the operator, with its finalizer, before it creates the connector in Confluent: the Confluent name
+    /// this object owns, so a pass after a crash recognises its own connector. Setting it by hand grants nothing that
+    /// <see cref="AdoptAnnotation"/> does not: the name must still be the one this object's namespace and name map to.
+    /// </summary>
+    public const string IntentAnnotation = "connect.ebs.io/owns-connector";
+
     /// <summary>Set to <see cref="CustomConnectorType"/> for a connector run from a custom plugin.</summary>
     public const string CustomConnectorTypeKey = "confluent.connector.type";
     public const string CustomConnectorType = "CUSTOM";

@@ -41,7 +41,10 @@ public sealed class ControllerSet
     {
         var connectors = tenants.Connectors;
         connectors.Store.AddIndex(BySecretIndex, c => c.Spec.SecretConfig.Select(s => $"{c.Metadata.NamespaceProperty}/{s.SecretKeyRef.Name}").Distinct());
-        connectors.Store.AddIndex(ByRemoteNameIndex, c => c.Status?.ConnectorName is { } n ? new[] { n } : Array.Empty<string>());
+        // By the name in status and by the intent recorded before a create: the poll's news of a connector just created
+        // must find its object even if the status write after the create is not in the cache yet.
+        connectors.Store.AddIndex(ByRemoteNameIndex, c => new[] { c.Status?.ConnectorName, c.Metadata.Annotations?.TryGetValue(ConnectApi.IntentAnnotation, out var i) == true ? i : null }
+            .OfType<string>().Distinct(StringComparer.Ordinal));
         tenants.Departments.Store.AddIndex(ByCredentialsIndex, d => new[] { $"{credentials.OperatorNamespace}/{d.Spec.Confluent.CredentialsSecretRef.Name}" });
 
         Poller = new RemoteConnectorPoller(clients, () => PollTargets(tenants, credentials), OnRemoteChanged, options.PollInterval, logs.CreateLogger<RemoteConnectorPoller>(),
@@ -54,8 +57,9 @@ public sealed class ControllerSet
             new ControllerOptions
             {
                 Workers = options.Workers, FairnessKey = r => tenants.FairnessKeyOf(r.Namespace ?? ""),
-                // Its own status writes do not start another pass (no echo passes).
-                UpdateFilter = Predicates.SpecOrMetadataChanged,
+                // Its own writes do not start another pass (no echo passes): status writes by what changed, metadata
+                // writes (finalizer, intent) by the version it wrote.
+                UpdateFilter = (old, @new) => Predicates.SpecOrMetadataChanged(old, @new) && !mcReconciler.Expectations.IsOwnEcho((V1Alpha1ManagedConnector)@new),
             }, logs.CreateLogger("controller.managedconnector"));
         Departments = new Controller<V1Alpha1Department>("department", tenants.Departments,
             Metered(metrics, "Department", new DepartmentReconciler(tenants, credentials, clients, status, events, logs.CreateLogger<DepartmentReconciler>(),

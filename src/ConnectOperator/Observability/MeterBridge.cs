@@ -1,11 +1,12 @@
 using System.Diagnostics.Metrics;
 using ConnectOperator.Confluent;
+using ConnectOperator.Runtime;
 using Prometheus;
 
 namespace ConnectOperator.Observability;
 
 /// <summary>
-/// Copies the Confluent client's and the admission webhooks' System.Diagnostics.Metrics instruments into a host's
+/// Copies the Confluent client's, the Kubernetes API client's and the admission webhooks' System.Diagnostics.Metrics instruments into a host's
 /// registry under <c>connect_operator_</c> names. An explicit bridge (not prometheus-net's MeterAdapter) so the names
 /// and the label sets are exactly those documented: only whitelisted tags become labels, so a new tag on an
 /// instrument can never raise cardinality unnoticed. These Meters are static, so in a process with several hosts
@@ -40,6 +41,9 @@ public sealed class MeterBridge : IDisposable
         var retries = f.CreateCounter(MetricNames.ConfluentRetries, "Confluent Cloud API retries by route and reason (HTTP status or exception type).", "route", "reason");
         _circuitOpen = f.CreateGauge(MetricNames.ConfluentCircuitOpen,
             "1 if a Confluent API call was refused by an open circuit breaker within the last break duration, else 0 (any API key).");
+        var kubeRequests = f.CreateCounter(MetricNames.KubeApiRequests,
+            "Kubernetes API requests by verb (get, list, watch, create, update, patch, delete), resource, subresource and code (HTTP status, timeout, network, cancelled, exception).",
+            "verb", "resource", "subresource", "code");
         var admissions = f.CreateCounter(MetricNames.AdmissionTotal, "Admission decisions by kind and result (allowed, denied, error).", "kind", "result");
         var admissionDuration = f.CreateHistogram(MetricNames.AdmissionDuration, "Admission webhook latency by kind.",
             new HistogramConfiguration { LabelNames = KindLabel, Buckets = AdmissionBuckets });
@@ -55,6 +59,8 @@ public sealed class MeterBridge : IDisposable
         _routes[(C, ConnectClientMetrics.RateLimitWaitsName)] = (v, tags) => waits.WithLabels(Tag(tags, "route")).Inc(v);
         _routes[(C, ConnectClientMetrics.RateLimitWaitDurationName)] = (v, tags) => waitSeconds.WithLabels(Tag(tags, "route")).Observe(v);
         _routes[(C, ConnectClientMetrics.RetriesName)] = (v, tags) => retries.WithLabels(Tag(tags, "route"), Tag(tags, "reason")).Inc(v);
+        _routes[(RuntimeMetrics.MeterName, "kube_api_requests_total")] = (v, tags) =>
+            kubeRequests.WithLabels(Tag(tags, "verb"), Tag(tags, "resource"), Tag(tags, "subresource"), Tag(tags, "code")).Inc(v);
         _routes[(W, "admission_total")] = (v, tags) => admissions.WithLabels(Tag(tags, "kind"), Tag(tags, "result")).Inc(v);
         _routes[(W, "admission_duration_seconds")] = (v, tags) => admissionDuration.WithLabels(Tag(tags, "kind")).Observe(v);
 

@@ -19,6 +19,9 @@ public static class MetricNames
     public const string QueueUnfinishedWork = Prefix + "workqueue_unfinished_work_seconds";
     public const string Leader = Prefix + "leader";
 
+    // Kubernetes API (bridged from Meter "ConnectOperator.Runtime").
+    public const string KubeApiRequests = Prefix + "kube_api_requests_total";
+
     // Confluent Cloud API (bridged from Meter "ConnectOperator.Confluent").
     public const string ConfluentRequests = Prefix + "confluent_requests_total";
     public const string ConfluentDuration = Prefix + "confluent_request_duration_seconds";

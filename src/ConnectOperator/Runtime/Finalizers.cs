@@ -23,20 +23,42 @@ public sealed class Finalizers(KubeApiClient api, int maxAttempts = 5)
     public Task<T> RemoveAsync<T>(ResourceKind kind, T obj, string finalizer, CancellationToken ct = default) where T : class, IKubernetesObject<V1ObjectMeta>
         => EditAsync(kind, obj, list => list.RemoveAll(f => f == finalizer) > 0, ct);
 
-    private async Task<T> EditAsync<T>(ResourceKind kind, T obj, Func<List<string>, bool> edit, CancellationToken ct) where T : class, IKubernetesObject<V1ObjectMeta>
+    /// <summary>
+    /// Adds or removes one finalizer and sets or removes annotations (null value: remove) in ONE write, e.g. a
+    /// finalizer with the record of an intent that must be durable before a remote call.
+    /// </summary>
+    public Task<T> EditAsync<T>(ResourceKind kind, T obj, string finalizer, bool present, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct = default)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+        => EditAsync(kind, obj, list => present ? !list.Contains(finalizer) && Add(list, finalizer) : list.RemoveAll(f => f == finalizer) > 0, ct, annotations);
+
+    private static bool Add(List<string> list, string finalizer)
+    {
+        list.Add(finalizer);
+        return true;
+    }
+
+    private async Task<T> EditAsync<T>(ResourceKind kind, T obj, Func<List<string>, bool> edit, CancellationToken ct, IReadOnlyDictionary<string, string?>? annotations = null)
+        where T : class, IKubernetesObject<V1ObjectMeta>
     {
         for (var attempt = 1; ; attempt++)
         {
             var list = obj.Metadata.Finalizers?.ToList() ?? new List<string>();
-            if (!edit(list)) return obj;
-            var patch = new JsonObject
+            var finalizersChanged = edit(list);
+            var current = obj.Metadata.Annotations;
+            var annotationEdits = (annotations ?? new Dictionary<string, string?>())
+                .Where(a => a.Value is null ? current?.ContainsKey(a.Key) == true : current?.TryGetValue(a.Key, out var v) != true || v != a.Value)
+                .ToList();
+            if (!finalizersChanged && annotationEdits.Count == 0) return obj;
+            var metadata = new JsonObject { ["resourceVersion"] = obj.Metadata.ResourceVersion };
+            if (finalizersChanged)
+                metadata["finalizers"] = list.Count == 0 ? null : new JsonArray(list.Select(f => (JsonNode?)JsonValue.Create(f)).ToArray());
+            if (annotationEdits.Count > 0)
             {
-                ["metadata"] = new JsonObject
-                {
-                    ["resourceVersion"] = obj.Metadata.ResourceVersion,
-                    ["finalizers"] = list.Count == 0 ? null : new JsonArray(list.Select(f => (JsonNode?)JsonValue.Create(f)).ToArray()),
-                },
-            };
+                var edits = new JsonObject();
+                foreach (var (k, v) in annotationEdits) edits[k] = v is null ? null : JsonValue.Create(v);
+                metadata["annotations"] = edits;
+            }
+            var patch = new JsonObject { ["metadata"] = metadata };
             try
             {
                 return await api.PatchAsync<T>(kind, obj.Metadata.NamespaceProperty, obj.Metadata.Name, patch.ToJsonString(), PatchKind.Merge, ct: ct).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Http.Headers;
@@ -156,7 +157,7 @@ public sealed class KubeApiClient : IDisposable
 
     public async Task<T> GetAsync<T>(ResourceKind kind, string? ns, string name, CancellationToken ct = default)
     {
-        using var resp = await SendAsync(HttpMethod.Get, kind.ItemPath(ns, name), null, null, ct).ConfigureAwait(false);
+        using var resp = await SendAsync("get", kind, null, HttpMethod.Get, kind.ItemPath(ns, name), null, null, ct).ConfigureAwait(false);
         return await ReadAsync<T>(resp, ct).ConfigureAwait(false);
     }
 
@@ -169,14 +170,14 @@ public sealed class KubeApiClient : IDisposable
 
     public async Task<T> CreateAsync<T>(ResourceKind kind, string? ns, T obj, CancellationToken ct = default)
     {
-        using var resp = await SendAsync(HttpMethod.Post, kind.CollectionPath(ns), KubeJson.Serialize(obj), "application/json", ct).ConfigureAwait(false);
+        using var resp = await SendAsync("create", kind, null, HttpMethod.Post, kind.CollectionPath(ns), KubeJson.Serialize(obj), "application/json", ct).ConfigureAwait(false);
         return await ReadAsync<T>(resp, ct).ConfigureAwait(false);
     }
 
     /// <summary>PUT of the whole object (or of a subresource, e.g. "status"); optimistic concurrency via metadata.resourceVersion.</summary>
     public async Task<T> ReplaceAsync<T>(ResourceKind kind, string? ns, string name, T obj, string? subresource = null, CancellationToken ct = default)
     {
-        using var resp = await SendAsync(HttpMethod.Put, kind.ItemPath(ns, name, subresource), KubeJson.Serialize(obj), "application/json", ct).ConfigureAwait(false);
+        using var resp = await SendAsync("update", kind, subresource, HttpMethod.Put, kind.ItemPath(ns, name, subresource), KubeJson.Serialize(obj), "application/json", ct).ConfigureAwait(false);
         return await ReadAsync<T>(resp, ct).ConfigureAwait(false);
     }
 
@@ -188,13 +189,13 @@ public sealed class KubeApiClient : IDisposable
             PatchKind.Json => "application/json-patch+json",
             _ => "application/strategic-merge-patch+json",
         };
-        using var resp = await SendAsync(HttpMethod.Patch, kind.ItemPath(ns, name, subresource), patch, ctype, ct).ConfigureAwait(false);
+        using var resp = await SendAsync("patch", kind, subresource, HttpMethod.Patch, kind.ItemPath(ns, name, subresource), patch, ctype, ct).ConfigureAwait(false);
         return await ReadAsync<T>(resp, ct).ConfigureAwait(false);
     }
 
     public async Task DeleteAsync(ResourceKind kind, string? ns, string name, CancellationToken ct = default)
     {
-        using var resp = await SendAsync(HttpMethod.Delete, kind.ItemPath(ns, name), null, null, ct).ConfigureAwait(false);
+        using var resp = await SendAsync("delete", kind, null, HttpMethod.Delete, kind.ItemPath(ns, name), null, null, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -211,7 +212,7 @@ public sealed class KubeApiClient : IDisposable
         {
             var q = Query(("labelSelector", labelSelector), ("fieldSelector", fieldSelector), ("limit", "500"), ("continue", cont),
                 ("resourceVersion", cont == null ? resourceVersion : null));
-            using var resp = await SendAsync(HttpMethod.Get, kind.CollectionPath(ns) + q, null, null, ct).ConfigureAwait(false);
+            using var resp = await SendAsync("list", kind, null, HttpMethod.Get, kind.CollectionPath(ns) + q, null, null, ct).ConfigureAwait(false);
             await using var stream = await resp.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             using var doc = await JsonDocument.ParseAsync(stream, cancellationToken: ct).ConfigureAwait(false);
             var root = doc.RootElement;
@@ -236,7 +237,7 @@ public sealed class KubeApiClient : IDisposable
     {
         var q = Query(("watch", "true"), ("allowWatchBookmarks", "true"), ("resourceVersion", resourceVersion), ("labelSelector", labelSelector),
             ("fieldSelector", fieldSelector), ("timeoutSeconds", timeoutSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        using var resp = await SendAsync(HttpMethod.Get, kind.CollectionPath(ns) + q, null, null, ct, watch: true).ConfigureAwait(false);
+        using var resp = await SendAsync("watch", kind, null, HttpMethod.Get, kind.CollectionPath(ns) + q, null, null, ct, watch: true).ConfigureAwait(false);
         await using var stream = await resp.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         while (true)
@@ -277,8 +278,41 @@ public sealed class KubeApiClient : IDisposable
         return sb.ToString();
     }
 
-    /// <summary>Sends through the client's pipeline; non-2xx becomes <see cref="HttpOperationException"/> (response body included).</summary>
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string relative, string? body, string? contentType, CancellationToken ct, bool watch = false)
+    /// <summary>
+    /// Sends through the client's pipeline; non-2xx becomes <see cref="HttpOperationException"/> (response body included).
+    /// Each request is counted on <see cref="RuntimeMetrics.KubeApiRequests"/> by verb, resource, subresource and outcome
+    /// (<c>connect_operator_kube_api_requests_total</c>).
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(string verb, ResourceKind kind, string? subresource, HttpMethod method, string relative, string? body,
+        string? contentType, CancellationToken ct, bool watch = false)
+    {
+        var code = "exception";
+        try
+        {
+            var resp = await SendTimedAsync(method, relative, body, contentType, ct, watch).ConfigureAwait(false);
+            code = StatusLabel(resp.StatusCode);
+            return resp;
+        }
+        catch (HttpOperationException e)
+        {
+            code = e.Response is { } r ? StatusLabel(r.StatusCode) : "exception";
+            throw;
+        }
+        catch (TimeoutException) { code = "timeout"; throw; }
+        catch (OperationCanceledException) { code = "cancelled"; throw; }
+        catch (HttpRequestException) { code = "network"; throw; }
+        finally
+        {
+            RuntimeMetrics.KubeApiRequests.Add(1, new TagList
+            {
+                { "verb", verb }, { "resource", kind.Plural }, { "subresource", subresource ?? "" }, { "code", code },
+            });
+        }
+    }
+
+    private static string StatusLabel(HttpStatusCode status) => ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private async Task<HttpResponseMessage> SendTimedAsync(HttpMethod method, string relative, string? body, string? contentType, CancellationToken ct, bool watch)
     {
         if (watch) return await SendOnceAsync(method, relative, body, contentType, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -17,6 +17,12 @@ public static class RuntimeMetrics
     public static readonly Counter<long> QueueRetries = Meter.CreateCounter<long>("workqueue_retries_total", description: "Rate-limited re-adds");
     public static readonly Histogram<double> QueueLatency = Meter.CreateHistogram<double>("workqueue_queue_duration_seconds", "s", "Time an item waits before processing");
     public static readonly Histogram<double> WorkDuration = Meter.CreateHistogram<double>("workqueue_work_duration_seconds", "s", "Processing time per item");
+    /// <summary>
+    /// Kubernetes API requests of every <see cref="KubeApiClient"/> in the process, tagged <c>verb</c> (get, list, watch,
+    /// create, update, patch, delete), <c>resource</c> (plural), <c>subresource</c> ("" or e.g. status) and <c>code</c>
+    /// (HTTP status, or timeout, network, cancelled, exception). Bridged as <c>connect_operator_kube_api_requests_total</c>.
+    /// </summary>
+    public static readonly Counter<long> KubeApiRequests = Meter.CreateCounter<long>("kube_api_requests_total", description: "Kubernetes API requests");
     public static readonly Counter<long> EventsDropped = Meter.CreateCounter<long>("events_dropped_total", description: "Kubernetes Events dropped by the spam filter");
 
     private static readonly object Lock = new();

@@ -14,16 +14,17 @@ public sealed record PollTarget(ClusterRef Cluster, ConnectCredentials Credentia
 }
 
 /// <summary>
-/// Every connector one credential sees on one cluster, as of <see cref="At"/>. Immutable, so a reader may hold it while
-/// writes are recorded into a newer one.
+/// Every connector one credential sees on one cluster, as Confluent listed it. <see cref="At"/> is when the list call
+/// was sent: a write answered before it is in the list. Immutable, and only ever what Confluent said: a reconciler
+/// keeps what it expects after its own writes itself (<see cref="WriteExpectations"/>).
 /// </summary>
 public sealed record RemoteSnapshot(DateTimeOffset At, ImmutableDictionary<string, ConnectorExpansion> Connectors);
 
 /// <summary>
 /// Connector health at scale: ONE <c>GET …/connectors?expand=id,info,status</c> per cluster and credential per
 /// interval, shared by every ManagedConnector on that cluster, never one call per connector. Reconcilers read the
-/// snapshot; after a write they record what they wrote and ask for an early refresh, so the next reconcile neither
-/// repeats the write nor waits a whole interval to see the result.
+/// snapshot; after a write they ask for an early refresh, so the result is seen without waiting a whole interval.
+/// Connectors whose listing changed since the last poll are reported to <c>onChanged</c>, which wakes their reconcilers.
 /// </summary>
 public sealed class RemoteConnectorPoller
 {
@@ -45,8 +46,6 @@ public sealed class RemoteConnectorPoller
         public Dictionary<string, ulong> Fingerprints = new(StringComparer.Ordinal);
         /// <summary>The one before, refilled by the next poll: a new table per poll is a large array at 5,000 connectors.</summary>
         public Dictionary<string, ulong> Spare = new(StringComparer.Ordinal);
-        /// <summary>Connectors written since the last poll started: the next poll reports them as changed whatever it sees.</summary>
-        public HashSet<string> Forgotten = new(StringComparer.Ordinal);
         public DateTimeOffset NextPoll = DateTimeOffset.MinValue;
         public bool RefreshRequested;
     }
@@ -74,41 +73,6 @@ public sealed class RemoteConnectorPoller
         var entry = _entries.GetOrAdd(target.Id, _ => new Entry());
         var snap = Volatile.Read(ref entry.Snapshot);
         return snap ?? await PollAsync(target, entry, ct);
-    }
-
-    /// <summary>Records the result of a write so the next reconcile sees it before the next poll.</summary>
-    public void RecordWrite(PollTarget target, string name, IReadOnlyDictionary<string, string>? plainConfig, string? newState = null, bool deleted = false)
-    {
-        if (!_entries.TryGetValue(target.Id, out var entry)) return;
-        lock (entry)
-        {
-            if (entry.Snapshot is not { } snap) return;
-            // An immutable map, so this is a path copy (O(log n)), not a copy of all 5,000 entries of the cluster per
-            // write: during a burst of creates those copies were gigabytes of large-object garbage.
-            var connectors = snap.Connectors;
-            if (deleted) connectors = connectors.Remove(name);
-            else
-            {
-                connectors.TryGetValue(name, out var old);
-                connectors = connectors.SetItem(name, new ConnectorExpansion
-                {
-                    Id = old?.Id,
-                    Info = plainConfig is null ? old?.Info : new ConnectorExpansionInfo { Name = name, Config = new Dictionary<string, string>(plainConfig), Type = old?.Info?.Type },
-                    Status = new ConnectorStatus
-                    {
-                        Name = name,
-                        Type = old?.Status?.Type,
-                        Connector = new ConnectorState { State = newState ?? old?.Status?.Connector.State ?? ConnectorStates.Provisioning },
-                        Tasks = newState == null ? old?.Status?.Tasks : null,
-                    },
-                });
-            }
-            entry.Snapshot = snap with { Connectors = connectors };
-            // Forget what the last poll saw of it: the next poll must report it as changed even if Confluent's view
-            // did not move (e.g. it was RUNNING before our PUT), or its reconciler would keep our guessed state.
-            entry.Forgotten.Add(name);
-        }
-        RequestRefresh(target);
     }
 
     /// <summary>Asks for a poll soon (coalesced), e.g. after a write.</summary>
@@ -164,57 +128,34 @@ public sealed class RemoteConnectorPoller
             // object, and only the changed ones become objects. At 10,000 connectors, materialising every one on every
             // poll was a steady stream of objects that lived just long enough to be promoted and die in the oldest
             // generation, and buffering the whole list put megabytes of large arrays on every poll.
-            // Writes recorded from here on may be newer than the list: they go to a fresh Forgotten set.
             Dictionary<string, ulong> old;
             RemoteSnapshot? previous;
-            HashSet<string> forgotten;
-            lock (entry)
-            {
-                (old, previous, forgotten) = (entry.Fingerprints, entry.Snapshot, entry.Forgotten);
-                entry.Forgotten = new HashSet<string>(StringComparer.Ordinal);
-            }
+            lock (entry) (old, previous) = (entry.Fingerprints, entry.Snapshot);
             // Only this poll (it holds the gate) touches the spare table.
             var fingerprints = entry.Spare;
             fingerprints.Clear();
             var kept = ImmutableDictionary.CreateBuilder<string, ConnectorExpansion>(StringComparer.Ordinal);
             var changed = new List<string>();
-            DateTimeOffset at;
-            try
+            var at = DateTimeOffset.UtcNow;
+            using (var list = await client.OpenConnectorListAsync(target.Cluster, ct))
             {
-                using var list = await client.OpenConnectorListAsync(target.Cluster, ct);
-                at = DateTimeOffset.UtcNow;
                 while (await list.ReadAsync(ct))
                 {
                     var name = list.Name;
                     // A 64-bit hash of the connector's JSON, not the JSON itself: at 10,000 connectors the difference is megabytes.
                     var fingerprint = System.IO.Hashing.XxHash64.HashToUInt64(list.Raw);
                     fingerprints[name] = fingerprint;
-                    var unchanged = !forgotten.Contains(name) && old.TryGetValue(name, out var before) && before == fingerprint;
+                    var unchanged = old.TryGetValue(name, out var before) && before == fingerprint;
                     kept[name] = unchanged && previous != null && previous.Connectors.TryGetValue(name, out var same)
                         ? same
                         : Compact(list.ReadExpansion(), _strings);
                     if (!unchanged) changed.Add(name);
                 }
             }
-            catch
-            {
-                // This poll counts for nothing: the next one must still see these connectors as changed.
-                lock (entry) entry.Forgotten.UnionWith(forgotten);
-                throw;
-            }
             changed.AddRange(old.Keys.Where(k => !fingerprints.ContainsKey(k)));
             RemoteSnapshot snapshot;
             lock (entry)
             {
-                // Writes recorded while the list streamed are newer than what the list says of those connectors (it
-                // may have been read before them): they stay, or a reconciler would see its own update undone and
-                // send it again. They are still in Forgotten, so the next poll reads them afresh.
-                if (entry.Forgotten.Count > 0 && entry.Snapshot is { } current)
-                    foreach (var name in entry.Forgotten)
-                    {
-                        if (current.Connectors.TryGetValue(name, out var mine)) kept[name] = mine;
-                        else kept.Remove(name);
-                    }
                 snapshot = new RemoteSnapshot(at, kept.ToImmutable());
                 (entry.Fingerprints, entry.Spare) = (fingerprints, old);
                 entry.Snapshot = snapshot;

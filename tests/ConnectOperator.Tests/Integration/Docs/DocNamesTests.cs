@@ -183,7 +183,7 @@ public class DocNamesTests
     public void Every_Event_reason_the_docs_cite_is_one_the_operator_records()
     {
         var code = Code("src/ConnectOperator");
-        var reasons = Regex.Matches(code, @"PendingEvent\(EventRecorder\.\w+, ""(?<r>[A-Z]\w+)""").Select(m => m.Groups["r"].Value)
+        var reasons = Regex.Matches(code, @"(?:PendingEvent|PlannedEvent)\(EventRecorder\.\w+, ""(?<r>[A-Z]\w+)""").Select(m => m.Groups["r"].Value)
             .Concat(Regex.Matches(code, @"(?:Normal|Warning)Async\(\w+, ""(?<r>[A-Z]\w+)""").Select(m => m.Groups["r"].Value))
             .ToHashSet();
         Assert.That(reasons, Is.SupersetOf(new[] { "Created", "Updated", "Restarted", "Adopted", "DriftReverted", "AutoRestartExhausted", "Deleted" }));

@@ -1,6 +1,7 @@
 using System.Net;
 using ConnectOperator.Confluent;
 using ConnectOperator.Controllers.ManagedConnectors;
+using ConnectOperator.Controllers.ManagedConnectors.Planning;
 using ConnectOperator.Entities;
 using ConnectOperator.Hosting;
 using ConnectOperator.Runtime.Caching;
@@ -182,25 +183,28 @@ public class CompactCacheTests
     }
 
     [Test]
-    public async Task A_recorded_write_amends_a_new_snapshot_and_leaves_the_one_readers_hold_alone()
+    public async Task A_snapshot_is_only_what_Confluent_listed_and_a_reconcilers_write_is_laid_over_it_by_the_reconciler()
     {
         using var factory = new ConnectClientFactory(new ConnectClientOptions { BaseUrl = "http://confluent.invalid", RateLimitPermitsPerSecond = 1000, RateLimitBurst = 1000 },
             primaryHandler: new ChangingConfluent());
         var target = new PollTarget(new ClusterRef("env-1", "lkc-1"), new ConnectCredentials("k", "s"));
         var poller = new RemoteConnectorPoller(factory, () => new[] { target }, (_, _) => { }, TimeSpan.FromMinutes(1), NullLogger<RemoteConnectorPoller>.Instance);
         var held = await poller.GetAsync(target, CancellationToken.None);
+        var expectations = new WriteExpectations();
 
-        poller.RecordWrite(target, "new", new Dictionary<string, string> { ["kafka.topic"] = "fin.new" }, ConnectorStates.Provisioning);
-        poller.RecordWrite(target, "moving", null, deleted: true);
+        expectations.Expect("fin/new", new RemoteExpectation(held.At.AddSeconds(1), Config: new Dictionary<string, string> { ["kafka.topic"] = "fin.new" }, State: ConnectorStates.Provisioning));
+        expectations.Expect("fin/moving", new RemoteExpectation(held.At.AddSeconds(1), Deleted: true));
         var now = await poller.GetAsync(target, CancellationToken.None);
 
         Assert.Multiple(() =>
         {
-            Assert.That(now.Connectors["new"].Status!.Connector.State, Is.EqualTo(ConnectorStates.Provisioning));
-            Assert.That(now.Connectors["new"].Info!.Config["kafka.topic"], Is.EqualTo("fin.new"));
-            Assert.That(now.Connectors.ContainsKey("moving"), Is.False);
-            Assert.That(now.Connectors["steady"], Is.SameAs(held.Connectors["steady"]));
-            Assert.That(held.Connectors.Keys, Is.EquivalentTo(new[] { "steady", "moving" }), "a snapshot already handed out never changes");
+            Assert.That(now, Is.SameAs(held), "nothing but a poll makes a new snapshot");
+            Assert.That(now.Connectors.Keys, Is.EquivalentTo(new[] { "steady", "moving" }), "the snapshot holds what Confluent listed, never a reconciler's guess");
+            var created = expectations.Overlay("fin/new", null, now.At);
+            Assert.That(created?.State, Is.EqualTo(ConnectorStates.Provisioning), "the reconciler sees its own create before the poll does");
+            Assert.That(created?.Config["kafka.topic"], Is.EqualTo("fin.new"));
+            Assert.That(expectations.Overlay("fin/moving", new RemoteConnector("lcc-moving", ConnectorStates.Running, new Dictionary<string, string>(), [], null), now.At), Is.Null,
+                "and its own delete");
         });
     }
 
@@ -256,7 +260,7 @@ public class CompactCacheTests
     }
 
     [Test]
-    public async Task A_write_recorded_while_a_list_streams_is_not_undone_by_it_and_is_read_again_by_the_next_poll()
+    public async Task A_write_answered_while_a_list_streams_is_kept_by_the_reconciler_until_a_poll_that_started_after_it()
     {
         var confluent = new StallingConfluent();
         var (factory, target, changes, poller) = FastPoller(confluent);
@@ -264,27 +268,27 @@ public class CompactCacheTests
         var first = await poller.GetAsync(target, CancellationToken.None);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var run = poller.RunAsync(cts.Token);
+        var expectations = new WriteExpectations();
 
         await confluent.HalfwayReached.Task.WaitAsync(cts.Token);
-        poller.RecordWrite(target, "moving", new Dictionary<string, string> { ["kafka.topic"] = "fin.updated" });
+        expectations.Expect("fin/moving", new RemoteExpectation(DateTimeOffset.UtcNow, Config: new Dictionary<string, string> { ["kafka.topic"] = "fin.updated" }));
         confluent.Release.SetResult();
         RemoteSnapshot second;
         // The third list stalls, so the second poll's snapshot stays in place to be looked at.
         while ((second = await poller.GetAsync(target, CancellationToken.None)).At == first.At) await Task.Delay(10, cts.Token);
-        Assert.That(second.Connectors["moving"].Info!.Config["kafka.topic"], Is.EqualTo("fin.updated"), "the list was read before the write: the write stays");
+        var polled = new RemoteConnector("lcc-moving", ConnectorStates.Running, second.Connectors["moving"].Info!.Config, [], null);
+        Assert.That(second.Connectors["moving"].Info!.Config["kafka.topic"], Is.EqualTo("fin.orders"), "the snapshot says what Confluent listed");
+        Assert.That(expectations.Overlay("fin/moving", polled, second.At)!.Config["kafka.topic"], Is.EqualTo("fin.updated"),
+            "the list started before the write: the reconciler still sees its write");
+        Assert.That(expectations.Pending, Is.EqualTo(1));
 
-        // The poll after that reads the connector afresh (Confluent's view), and reports it as changed.
         confluent.ReleaseThird.SetResult();
-        lock (changes) Assert.That(changes, Has.Count.EqualTo(1), "the second poll saw nothing change (the list matched the first)");
-        while (true)
-        {
-            lock (changes) if (changes.Count >= 2) break;
-            await Task.Delay(10, cts.Token);
-        }
-        var third = await poller.GetAsync(target, CancellationToken.None);
+        RemoteSnapshot third;
+        while ((third = await poller.GetAsync(target, CancellationToken.None)).At == second.At) await Task.Delay(10, cts.Token);
         await cts.CancelAsync();
         await run;
-        Assert.That(third.Connectors["moving"].Info!.Config["kafka.topic"], Is.EqualTo("fin.orders"));
-        lock (changes) Assert.That(changes[1], Is.EquivalentTo(new[] { "moving" }), "the written connector is reported by the next poll, though Confluent's view did not move");
+        var fresh = new RemoteConnector("lcc-moving", ConnectorStates.Running, third.Connectors["moving"].Info!.Config, [], null);
+        Assert.That(expectations.Overlay("fin/moving", fresh, third.At)!.Config["kafka.topic"], Is.EqualTo("fin.orders"), "a poll that started after the write is Confluent's word");
+        Assert.That(expectations.Pending, Is.Zero, "and the expectation is gone");
     }
 }

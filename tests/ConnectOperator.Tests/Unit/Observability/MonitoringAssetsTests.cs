@@ -23,6 +23,7 @@ public class MonitoringAssetsTests
         [MetricNames.QueueLongestRunning] = new[] { "queue" },
         [MetricNames.QueueUnfinishedWork] = new[] { "queue" },
         [MetricNames.Leader] = Array.Empty<string>(),
+        [MetricNames.KubeApiRequests] = new[] { "verb", "resource", "subresource", "code" },
         [MetricNames.ConfluentRequests] = new[] { "route", "method", "code" },
         [MetricNames.ConfluentDuration] = new[] { "route" },
         [MetricNames.ConfluentRateLimitWaits] = new[] { "route" },
