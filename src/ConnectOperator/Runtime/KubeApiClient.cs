@@ -289,7 +289,7 @@ public sealed class KubeApiClient : IDisposable
         var code = "exception";
         try
         {
-            var resp = await SendTimedAsync(method, relative, body, contentType, ct, watch).ConfigureAwait(false);
+            var resp = await SendTimedAsync(method, relative, body, contentType, watch, ct).ConfigureAwait(false);
             code = StatusLabel(resp.StatusCode);
             return resp;
         }
@@ -312,7 +312,7 @@ public sealed class KubeApiClient : IDisposable
 
     private static string StatusLabel(HttpStatusCode status) => ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private async Task<HttpResponseMessage> SendTimedAsync(HttpMethod method, string relative, string? body, string? contentType, CancellationToken ct, bool watch)
+    private async Task<HttpResponseMessage> SendTimedAsync(HttpMethod method, string relative, string? body, string? contentType, bool watch, CancellationToken ct)
     {
         if (watch) return await SendOnceAsync(method, relative, body, contentType, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
