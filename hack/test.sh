@@ -52,6 +52,16 @@ if [ $? -ne 0 ]; then
   echo "0 passed, 1 failed"; exit 1
 fi
 
+# The layout .editorconfig describes (CONTRIBUTING.md, "Code conventions"), checked offline on the restored solution.
+# Whitespace only: the style rules are suggestions, and import order is deliberately not enforced. A failure is counted
+# as one failed test and the suite still runs, so the last line reports both.
+format_failed=0
+if ! dotnet format whitespace ConnectOperator.sln --no-restore --verify-no-changes -v q >"$RESULTS/format.log" 2>&1; then
+  echo "test.sh: dotnet format whitespace --verify-no-changes found files to reformat; run dotnet format whitespace ConnectOperator.sln" >&2
+  grep -E "error|warning" "$RESULTS/format.log" | head -40 >&2
+  format_failed=1
+fi
+
 # The NativeAOT executable (what the image ships) is compiled once, before the tests, so the compiler's minutes of
 # CPU do not overlap timing-sensitive tests; the tests that run it find it through CONNECT_OPERATOR_NATIVE. If this
 # fails, those tests try again themselves and fail with the compiler's output.
@@ -74,5 +84,6 @@ for f in "$RESULTS"/*.trx; do
   skipped=$((skipped + $(get notExecuted)))
 done
 if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then failed=1; fi
+failed=$((failed + format_failed))
 echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ] && [ $rc -eq 0 ]

@@ -73,12 +73,12 @@ public static class AdmissionBench
     }
 
     private static async Task<Informer<T>> Synced<T>(List<T> items) where T : class, IKubernetesObject<V1ObjectMeta>
-        {
-            var informer = new Informer<T>(new StaticListerWatcher<T>(items), new InformerOptions { ResyncPeriod = TimeSpan.Zero });
-            _ = informer.RunAsync(CancellationToken.None);
-            await informer.WaitForSyncAsync(CancellationToken.None);
-            return informer;
-        }
+    {
+        var informer = new Informer<T>(new StaticListerWatcher<T>(items), new InformerOptions { ResyncPeriod = TimeSpan.Zero });
+        _ = informer.RunAsync(CancellationToken.None);
+        await informer.WaitForSyncAsync(CancellationToken.None);
+        return informer;
+    }
 }
 
 internal sealed class StaticListerWatcher<T>(List<T> items) : IListerWatcher<T>

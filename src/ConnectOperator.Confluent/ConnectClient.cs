@@ -53,13 +53,10 @@ public sealed class ConnectClient : IConnectClient
     public async Task<IReadOnlyList<string>> ListConnectorNamesAsync(ClusterRef cluster, CancellationToken ct = default)
         => await SendAsync<List<string>>(new Call(HttpMethod.Get, "connectors", cluster, "connectors"), ct) ?? [];
 
-    public async Task<IReadOnlyDictionary<string, ConnectorExpansion>> ListConnectorsAsync(ClusterRef cluster, CancellationToken ct = default)
-        => await SendAsync<Dictionary<string, ConnectorExpansion>>(ExpandedList(cluster), ct) ?? new Dictionary<string, ConnectorExpansion>();
-
     public async Task<ConnectorListReader> OpenConnectorListAsync(ClusterRef cluster, CancellationToken ct = default)
-        => (await SendAsync<ConnectorListReader>(ExpandedList(cluster, streamed: true), ct))!;
+        => (await SendAsync<ConnectorListReader>(new Call(HttpMethod.Get, ExpandedListRoute, cluster, ExpandedListRoute) { Streamed = true }, ct))!;
 
-    /// <summary>One connector of the expanded list (its JSON), read as <see cref="ListConnectorsAsync"/> reads it.</summary>
+    /// <summary>One connector of the expanded list (its JSON).</summary>
     public static ConnectorExpansion ReadExpansion(ReadOnlySpan<byte> entry)
     {
         try
@@ -75,35 +72,24 @@ public sealed class ConnectClient : IConnectClient
 
     private const string ExpandedListRoute = "connectors?expand=id,info,status";
 
-    private static Call ExpandedList(ClusterRef cluster, bool streamed = false) => new(HttpMethod.Get, ExpandedListRoute, cluster, ExpandedListRoute) { Streamed = streamed };
-
     public async Task<ConnectorInfo?> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default,
         IReadOnlyCollection<string>? secretKeys = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         // Key names only: a value can be a secret whatever its key is called, and however short it is.
-        _logger.LogInformation("Creating connector {Connector} on {Cluster} with config fields {Fields}", name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));
+        if (_logger.IsEnabled(LogLevel.Information)) _logger.CreatingConnector(name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));
         var call = new Call(HttpMethod.Post, "connectors", cluster, "connectors") { Idempotent = false, Body = JsonSerializer.SerializeToUtf8Bytes(new CreateBody(name, config), ConnectJsonContext.Default.CreateBody), Config = config, SecretKeys = secretKeys };
         return await SendAsync<ConnectorInfo>(call, ct);
     }
-
-    public Task<ConnectorInfo?> GetConnectorAsync(ClusterRef cluster, string name, CancellationToken ct = default)
-        => SendAsync<ConnectorInfo>(new Call(HttpMethod.Get, "connectors/{name}", cluster, $"connectors/{Esc(name)}") { NotFoundIsNull = true, Connector = name }, ct);
-
-    public async Task<IReadOnlyDictionary<string, string>?> GetConfigAsync(ClusterRef cluster, string name, CancellationToken ct = default)
-        => await SendAsync<Dictionary<string, string>>(new Call(HttpMethod.Get, "connectors/{name}/config", cluster, $"connectors/{Esc(name)}/config") { NotFoundIsNull = true, Connector = name }, ct);
 
     public async Task<ConnectorInfo?> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default,
         IReadOnlyCollection<string>? secretKeys = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        _logger.LogInformation("Putting config of connector {Connector} on {Cluster} with config fields {Fields}", name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));
+        if (_logger.IsEnabled(LogLevel.Information)) _logger.PuttingConfig(name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));
         var call = new Call(HttpMethod.Put, "connectors/{name}/config", cluster, $"connectors/{Esc(name)}/config") { Body = ConfigBody(config), Config = config, Connector = name, SecretKeys = secretKeys };
         return await SendAsync<ConnectorInfo>(call, ct);
     }
-
-    public Task<ConnectorStatus?> GetStatusAsync(ClusterRef cluster, string name, CancellationToken ct = default)
-        => SendAsync<ConnectorStatus>(new Call(HttpMethod.Get, "connectors/{name}/status", cluster, $"connectors/{Esc(name)}/status") { NotFoundIsNull = true, Connector = name }, ct);
 
     public Task PauseAsync(ClusterRef cluster, string name, CancellationToken ct = default)
         => SendAsync<object>(new Call(HttpMethod.Put, "connectors/{name}/pause", cluster, $"connectors/{Esc(name)}/pause") { Connector = name, NoContent = true }, ct);
@@ -113,17 +99,17 @@ public sealed class ConnectClient : IConnectClient
 
     public Task RestartAsync(ClusterRef cluster, string name, CancellationToken ct = default)
         => SendAsync<object>(new Call(HttpMethod.Post, "connectors/{name}/restart", cluster, $"connectors/{Esc(name)}/restart")
-            { Idempotent = false, Connector = name, NoContent = true }, ct);
+        { Idempotent = false, Connector = name, NoContent = true }, ct);
 
     public Task RestartTaskAsync(ClusterRef cluster, string name, int taskId, CancellationToken ct = default)
         => SendAsync<object>(new Call(HttpMethod.Post, "connectors/{name}/tasks/{id}/restart", cluster, $"connectors/{Esc(name)}/tasks/{taskId}/restart")
-            { Idempotent = false, Connector = name, NoContent = true }, ct);
+        { Idempotent = false, Connector = name, NoContent = true }, ct);
 
     public async Task<bool> DeleteAsync(ClusterRef cluster, string name, CancellationToken ct = default)
     {
         var found = true;
         await SendAsync<object>(new Call(HttpMethod.Delete, "connectors/{name}", cluster, $"connectors/{Esc(name)}")
-            { Connector = name, NoContent = true, OnNotFound = () => found = false }, ct);
+        { Connector = name, NoContent = true, OnNotFound = () => found = false }, ct);
         return found;
     }
 
@@ -131,7 +117,7 @@ public sealed class ConnectClient : IConnectClient
     {
         ArgumentException.ThrowIfNullOrEmpty(pluginClass);
         var call = new Call(HttpMethod.Put, "connector-plugins/{plugin}/config/validate", cluster, $"connector-plugins/{Esc(pluginClass)}/config/validate")
-            { Body = ConfigBody(config), Config = config };
+        { Body = ConfigBody(config), Config = config };
         return (await SendAsync<ConfigValidationResult>(call, ct))!;
     }
 
@@ -142,13 +128,13 @@ public sealed class ConnectClient : IConnectClient
     {
         // Not idempotent: Confluent takes one alter request at a time, and a retried PATCH after a lost reply would be refused.
         var call = new Call(HttpMethod.Post, "connectors/{name}/offsets/request", cluster, $"connectors/{Esc(name)}/offsets/request")
-            { Idempotent = false, Connector = name, Body = JsonSerializer.SerializeToUtf8Bytes(request, ConnectJsonContext.Default.AlterOffsetsRequest) };
+        { Idempotent = false, Connector = name, Body = JsonSerializer.SerializeToUtf8Bytes(request, ConnectJsonContext.Default.AlterOffsetsRequest) };
         return await SendAsync<AlterOffsetsRequestInfo>(call, ct) ?? new AlterOffsetsRequestInfo { Name = name, Type = request.Type };
     }
 
     public Task<AlterOffsetsStatus?> GetOffsetsRequestStatusAsync(ClusterRef cluster, string name, CancellationToken ct = default)
         => SendAsync<AlterOffsetsStatus>(new Call(HttpMethod.Get, "connectors/{name}/offsets/request/status", cluster, $"connectors/{Esc(name)}/offsets/request/status")
-            { NotFoundIsNull = true, Connector = name }, ct);
+        { NotFoundIsNull = true, Connector = name }, ct);
 
     // ---------------------------------------------------------------------------------------------------------
 
@@ -232,7 +218,7 @@ public sealed class ConnectClient : IConnectClient
         {
             if (failure == TransportFailure.CircuitOpen)
                 ConnectClientMetrics.Requests.Add(1, new("route", call.Route), new("method", call.Method.Method), new("status_code", "circuit_open"));
-            _logger.LogWarning("Connect API {Operation} for {Connector} on {Cluster} failed: {Failure}", call.Operation, call.Connector, call.Cluster, failure);
+            _logger.ConnectTransportFailed(call.Operation, call.Connector, call.Cluster, failure);
             throw new ConfluentTransportException(call.Operation, failure, e);
         }
         finally
@@ -243,8 +229,8 @@ public sealed class ConnectClient : IConnectClient
         var handedOver = false;
         try
         {
-            _logger.LogDebug("Connect API {Operation} for {Connector} on {Cluster} → {Status} in {ElapsedMs} ms",
-                call.Operation, call.Connector, call.Cluster, (int)response.StatusCode, total.ElapsedMilliseconds);
+            if (_logger.IsEnabled(LogLevel.Debug))
+                _logger.ConnectAnswered(call.Operation, call.Connector, call.Cluster, (int)response.StatusCode, total.ElapsedMilliseconds);
 
             if (response.IsSuccessStatusCode)
             {
@@ -303,8 +289,7 @@ public sealed class ConnectClient : IConnectClient
         if (message is { Length: > MaxVendorMessageChars }) message = message[..MaxVendorMessageChars] + "…";
         var retryAfter = response.StatusCode == HttpStatusCode.TooManyRequests ? ConnectClientFactory.RetryAfterOf(response) : null;
         var ex = ConfluentApiException.Create(response.StatusCode, call.Operation, message, code, RequestIdOf(response, bodyRequestId), retryAfter);
-        _logger.LogWarning("Connect API {Operation} for {Connector} on {Cluster} failed: {Status} {ErrorCode} {VendorMessage} (request id {RequestId})",
-            call.Operation, call.Connector, call.Cluster, (int)response.StatusCode, code, message, ex.RequestId);
+        _logger.ConnectFailed(call.Operation, call.Connector, call.Cluster, (int)response.StatusCode, code, message, ex.RequestId);
         return ex;
     }
 

@@ -93,8 +93,7 @@ public sealed class ConnectClientFactory : IDisposable
                 var method = args.Context.Properties.GetValue(ConnectClient.MethodKey, "?");
                 var reason = args.Outcome.Result != null ? ((int)args.Outcome.Result.StatusCode).ToString() : args.Outcome.Exception?.GetType().Name ?? "?";
                 ConnectClientMetrics.Retries.Add(1, new("route", route), new("method", method), new("reason", reason));
-                _logger.LogWarning("Retrying Connect API {Method} {Route} (attempt {Attempt}) after {DelayMs} ms: {Reason}",
-                    method, route, args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds, reason);
+                _logger.ConnectRetrying(method, route, args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds, reason);
                 return ValueTask.CompletedTask;
             },
         };
@@ -108,7 +107,7 @@ public sealed class ConnectClientFactory : IDisposable
             ShouldHandle = args => ValueTask.FromResult(IsServerFailure(args.Outcome)),
             OnOpened = args =>
             {
-                _logger.LogWarning("Connect API circuit opened for API key {ApiKey} for {BreakMs} ms", apiKey, (long)args.BreakDuration.TotalMilliseconds);
+                _logger.ConnectCircuitOpened(apiKey, (long)args.BreakDuration.TotalMilliseconds);
                 return ValueTask.CompletedTask;
             },
         };

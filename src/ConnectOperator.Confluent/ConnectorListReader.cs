@@ -40,7 +40,7 @@ public sealed class ConnectorListReader : IDisposable
     /// <summary>The current connector's JSON, exactly as listed (a stable input for a fingerprint).</summary>
     public ReadOnlySpan<byte> Raw => _buffer.AsSpan(_rawStart, _rawLength);
 
-    /// <summary>The current connector, read as <see cref="ConnectClient.ListConnectorsAsync"/> reads it.</summary>
+    /// <summary>The current connector as a typed object.</summary>
     public ConnectorExpansion ReadExpansion() => ConnectClient.ReadExpansion(Raw);
 
     /// <summary>Moves to the next connector; false at the end of the list.</summary>

@@ -7,10 +7,9 @@ var app = EmulatorApp.Build(options, args);
 if (options.Keys.Count == 0)
 {
     options.Keys.Add(new EmulatorApiKey("emulator-key", "emulator-secret"));
-    app.Logger.LogWarning("No Emulator:Keys configured; accepting the default key 'emulator-key' / 'emulator-secret'");
+    app.Logger.DefaultKey();
 }
-app.Lifetime.ApplicationStarted.Register(() =>
-    app.Logger.LogInformation("Connect v1 emulator listening on {Urls} (admin endpoints {Admin})", string.Join(", ", app.Urls), options.EnableAdmin ? "enabled" : "disabled"));
+app.Lifetime.ApplicationStarted.Register(() => app.Logger.Listening(app.Urls, options.EnableAdmin ? "enabled" : "disabled"));
 app.Run();
 
 public partial class Program;

@@ -85,7 +85,7 @@ public sealed class MetricsClient : IMetricsClient
         }
         catch (Exception e) when (PipelineExceptions.Classify(e) is { } failure && !ct.IsCancellationRequested)
         {
-            _logger.LogWarning("Metrics API {Operation} failed: {Failure}", Operation, failure);
+            _logger.MetricsTransportFailed(Operation, failure);
             throw new MetricsApiException(Operation, null, failure, null, null, inner: e);
         }
         finally
@@ -109,7 +109,7 @@ public sealed class MetricsClient : IMetricsClient
             var (message, _, bodyRequestId) = ConnectClient.ParseErrorBody(text);
             if (message is { Length: > 2000 }) message = message[..2000] + "…";
             var retryAfter = response.StatusCode == HttpStatusCode.TooManyRequests ? ConnectClientFactory.RetryAfterOf(response) : null;
-            _logger.LogWarning("Metrics API {Operation} failed: {Status} {VendorMessage}", Operation, (int)response.StatusCode, message);
+            _logger.MetricsFailed(Operation, (int)response.StatusCode, message);
             throw new MetricsApiException(Operation, response.StatusCode, null, message, requestId ?? bodyRequestId, retryAfter);
         }
     }

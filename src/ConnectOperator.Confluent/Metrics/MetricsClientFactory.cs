@@ -82,7 +82,7 @@ public sealed class MetricsClientFactory : IDisposable
             {
                 var reason = args.Outcome.Result != null ? ((int)args.Outcome.Result.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture) : args.Outcome.Exception?.GetType().Name ?? "?";
                 ConnectClientMetrics.Retries.Add(1, new("route", MetricsClient.Route), new("method", "POST"), new("reason", reason));
-                _logger.LogWarning("Retrying Metrics API query (attempt {Attempt}) after {DelayMs} ms: {Reason}", args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds, reason);
+                _logger.MetricsRetrying(args.AttemptNumber + 1, (long)args.RetryDelay.TotalMilliseconds, reason);
                 return ValueTask.CompletedTask;
             },
         };
@@ -105,7 +105,7 @@ public sealed class MetricsClientFactory : IDisposable
             })
             .AddTimeout(o.AttemptTimeout)
             .Build();
-        _logger.LogDebug("Metrics API pipeline built for API key {ApiKey}", apiKey);
+        _logger.MetricsPipelineBuilt(apiKey);
         return (limiter, pipeline);
     }
 

@@ -13,7 +13,6 @@ namespace ConnectOperator.Confluent;
 [JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(IReadOnlyDictionary<string, string>))]
-[JsonSerializable(typeof(Dictionary<string, ConnectorExpansion>))]
 [JsonSerializable(typeof(ConnectorExpansion))]
 [JsonSerializable(typeof(ConnectorInfo))]
 [JsonSerializable(typeof(ConnectorStatus))]

@@ -137,7 +137,7 @@ public sealed class ControllerSet
     /// One poll per cluster and credential that some Department uses. Suspended ones too: suspension stops changes, not
     /// observation, so status and metrics stay true while it lasts.
     /// </summary>
-    private static IReadOnlyCollection<PollTarget> PollTargets(TenantDirectory tenants, CredentialsResolver credentials)
+    private static List<PollTarget> PollTargets(TenantDirectory tenants, CredentialsResolver credentials)
         => tenants.Departments.Store.List()
             .Where(d => d.Metadata.DeletionTimestamp == null)
             .Select(d => (d, credentials.Resolve(d).Credentials))
@@ -147,7 +147,7 @@ public sealed class ControllerSet
             .ToList();
 
     /// <summary>Connectors that have a Confluent id, grouped by the API key of their Department (suspended ones are still observed).</summary>
-    private static IReadOnlyCollection<ThroughputTarget> ThroughputTargets(TenantDirectory tenants, CredentialsResolver credentials)
+    private static List<ThroughputTarget> ThroughputTargets(TenantDirectory tenants, CredentialsResolver credentials)
         => tenants.Departments.Store.List()
             .Where(d => d.Metadata.DeletionTimestamp == null)
             .Select(d => (Department: d, credentials.Resolve(d).Credentials))

@@ -305,7 +305,7 @@ public static class KubeConfigFile
 /// reads the <c>ExecCredential</c> it prints, and serves its token until <c>expirationTimestamp</c>, then runs it again.
 /// A credential without an expiry is kept for the life of the process, as client-go does.
 /// </summary>
-public sealed class ExecCredentialProvider(ExternalExecution exec, ClusterEndpoint? cluster = null, TimeProvider? time = null) : ITokenProvider
+public sealed class ExecCredentialProvider(ExternalExecution exec, ClusterEndpoint? cluster = null, TimeProvider? time = null) : ITokenProvider, IDisposable
 {
     /// <summary>A plugin that has not answered by then is stuck (waiting for input nobody will type, or the network).</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
@@ -320,6 +320,8 @@ public sealed class ExecCredentialProvider(ExternalExecution exec, ClusterEndpoi
         try { return new AuthenticationHeaderValue("Bearer", Current().Token); }
         finally { _gate.Release(); }
     }
+
+    public void Dispose() => _gate.Dispose();
 
     /// <summary>The credential, running the plugin when there is none yet or it expires within 10 s.</summary>
     internal ExecCredentialStatus Current()

@@ -102,7 +102,7 @@ public static class OperatorHost
     }
 
     /// <summary>The <c>Confluent</c> section tunes resilience; the base URL comes from <see cref="OperatorOptions.ConfluentBaseUrl"/>.</summary>
-    private static ConnectClientOptions ClientOptions(IConfiguration configuration, OperatorOptions options)
+    private static ConnectClientOptions ClientOptions(ConfigurationManager configuration, OperatorOptions options)
     {
         var client = configuration.GetSection("Confluent").Get<ConnectClientOptions>() ?? new ConnectClientOptions();
         client.BaseUrl = options.ConfluentBaseUrl;
@@ -110,7 +110,7 @@ public static class OperatorHost
     }
 
     /// <summary>Metrics API client: base URL from <c>Operator:Throughput:BaseUrl</c>, timeouts and backoff from the <c>Confluent</c> section.</summary>
-    private static Confluent.Metrics.MetricsClientOptions MetricsOptions(IConfiguration configuration, OperatorOptions options)
+    private static Confluent.Metrics.MetricsClientOptions MetricsOptions(ConfigurationManager configuration, OperatorOptions options)
     {
         var c = configuration.GetSection("Confluent").Get<ConnectClientOptions>() ?? new ConnectClientOptions();
         return new Confluent.Metrics.MetricsClientOptions

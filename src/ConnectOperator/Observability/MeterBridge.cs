@@ -24,6 +24,9 @@ public sealed class MeterBridge : IDisposable
     private readonly TimeSpan _breakDuration;
     private long _lastCircuitOpenTicks;
 
+    private static readonly string[] RouteLabel = ["route"], KindLabel = ["kind"];
+    private static readonly double[] AdmissionBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10];
+
     public MeterBridge(MetricFactory f, TimeSpan breakDuration)
     {
         _breakDuration = breakDuration;
@@ -31,10 +34,10 @@ public sealed class MeterBridge : IDisposable
 
         var requests = f.CreateCounter(MetricNames.ConfluentRequests, "Confluent Cloud Connect API HTTP attempts by route template, method and code (HTTP status, or timeout/network/circuit_open/exception).", "route", "method", "code");
         var duration = f.CreateHistogram(MetricNames.ConfluentDuration, "Confluent Cloud Connect API attempt latency by route template.",
-            new HistogramConfiguration { LabelNames = new[] { "route" }, Buckets = seconds });
+            new HistogramConfiguration { LabelNames = RouteLabel, Buckets = seconds });
         var waits = f.CreateCounter(MetricNames.ConfluentRateLimitWaits, "Calls that waited for a permit of the client-side rate limiter, by route.", "route");
         var waitSeconds = f.CreateHistogram(MetricNames.ConfluentRateLimitWaitSeconds, "Time waited for a client-side rate limit permit.",
-            new HistogramConfiguration { LabelNames = new[] { "route" }, Buckets = seconds });
+            new HistogramConfiguration { LabelNames = RouteLabel, Buckets = seconds });
         var retries = f.CreateCounter(MetricNames.ConfluentRetries, "Confluent Cloud API retries by route and reason (HTTP status or exception type).", "route", "reason");
         _circuitOpen = f.CreateGauge(MetricNames.ConfluentCircuitOpen,
             "1 if a Confluent API call was refused by an open circuit breaker within the last break duration, else 0 (any API key).");
@@ -43,7 +46,7 @@ public sealed class MeterBridge : IDisposable
             "verb", "resource", "subresource", "code");
         var admissions = f.CreateCounter(MetricNames.AdmissionTotal, "Admission decisions by kind and result (allowed, denied, error).", "kind", "result");
         var admissionDuration = f.CreateHistogram(MetricNames.AdmissionDuration, "Admission webhook latency by kind.",
-            new HistogramConfiguration { LabelNames = new[] { "kind" }, Buckets = new[] { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10 } });
+            new HistogramConfiguration { LabelNames = KindLabel, Buckets = AdmissionBuckets });
 
         const string C = ConnectClientMetrics.MeterName, W = WebhooksMeterName;
         _routes[(C, ConnectClientMetrics.RequestsName)] = (v, tags) =>

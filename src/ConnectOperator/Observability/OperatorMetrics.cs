@@ -50,6 +50,9 @@ public sealed class OperatorMetrics : IDisposable
     private readonly Counter _queueAdds, _queueRetries;
     private readonly Gauge _quotaHard, _quotaUsed;
 
+    private static readonly string[] KindLabel = ["kind"];
+    private static readonly double[] ReconcileBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
     public OperatorMetrics(MetricsSources sources, TimeSpan? circuitBreakDuration = null, bool withProcessMetrics = true)
     {
         _sources = sources;
@@ -61,8 +64,8 @@ public sealed class OperatorMetrics : IDisposable
         ReconcileErrors = f.CreateCounter(MetricNames.ReconcileErrors, "Reconciles that threw (retried with backoff), by kind.", "kind");
         ReconcileDuration = f.CreateHistogram(MetricNames.ReconcileDuration, "Reconcile duration by kind.", new HistogramConfiguration
         {
-            LabelNames = new[] { "kind" },
-            Buckets = new[] { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60 },
+            LabelNames = KindLabel,
+            Buckets = ReconcileBuckets,
         });
         _queueDepth = f.CreateGauge(MetricNames.QueueDepth, "Items ready in a work queue, by queue (controller).", "queue");
         _queueAdds = f.CreateCounter(MetricNames.QueueAdds, "Items added to a work queue, by queue.", "queue");
@@ -188,7 +191,8 @@ public sealed record ConnectorSeries(string Department, string Namespace, string
             var department = c.Status?.Department ?? departmentOfNamespace(ns) ?? "";
             yield return new ConnectorSeries(department, ns, c.Metadata.Name, NormalizeState(c.Status?.ConnectorState),
                 c.Status?.Tasks.Count(t => FailedTaskStates.Contains(t.State)) ?? 0,
-                c.Status?.AutoRestart?.Count ?? 0) { ConnectorId = c.Status?.ConnectorId };
+                c.Status?.AutoRestart?.Count ?? 0)
+            { ConnectorId = c.Status?.ConnectorId };
         }
     }
 }

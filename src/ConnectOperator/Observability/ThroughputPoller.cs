@@ -21,7 +21,7 @@ public sealed record ConnectorThroughput(double Sent, double Received, double De
 /// beyond that budget, credentials wait for the next window (batches). Values are dropped when a connector leaves the
 /// targets, when a query for its credential fails, and when leadership is lost.
 /// </summary>
-public sealed class ThroughputPoller : IDisposable
+public sealed partial class ThroughputPoller : IDisposable
 {
     /// <summary>Metric data arrives with a delay: the queried minute ended at least this long ago.</summary>
     public static readonly TimeSpan DataLag = TimeSpan.FromMinutes(1);
@@ -126,7 +126,7 @@ public sealed class ThroughputPoller : IDisposable
         }
         catch (Exception e) when (e is MetricsApiException or ArgumentException)
         {
-            _logger.LogWarning("throughput query for API key {ApiKey} failed: {Error}", target.Credentials.ApiKey, e.Message);
+            QueryFailed(_logger, target.Credentials.ApiKey, e.Message);
             foreach (var id in ids) _values.TryRemove(id, out _);
             return;
         }
@@ -136,6 +136,9 @@ public sealed class ThroughputPoller : IDisposable
     }
 
     public void Dispose() => _budget.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "throughput query for API key {ApiKey} failed: {Error}")]
+    private static partial void QueryFailed(ILogger log, string apiKey, string error);
 
     /// <summary>Runs the poller as a leader-only "controller", so it starts and stops with leadership.</summary>
     internal sealed class AsController(ThroughputPoller poller) : IController

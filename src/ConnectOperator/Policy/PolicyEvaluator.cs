@@ -8,18 +8,12 @@ namespace ConnectOperator.Policy;
 /// </summary>
 public static class PolicyEvaluator
 {
-    /// <summary>Finds the single department that owns a namespace, or says why there is none.</summary>
+    /// <summary>Finds the single department that owns a namespace, or says why there is none (<see cref="NamespaceOwnership"/>).</summary>
     public static (DepartmentPolicy? Department, Violation? Violation) ResolveDepartment(string @namespace, IEnumerable<DepartmentPolicy> departments)
     {
-        var owners = departments.Where(d => d.Namespaces.Contains(@namespace, StringComparer.Ordinal)).ToList();
-        return owners.Count switch
-        {
-            1 => (owners[0], null),
-            0 => (null, new Violation("metadata.namespace", ViolationReasons.NoDepartment,
-                $"namespace {@namespace} is not assigned to any Department; ask the platform team to add it to a Department's spec.namespaces")),
-            _ => (null, new Violation("metadata.namespace", ViolationReasons.NamespaceConflict,
-                $"namespace {@namespace} is claimed by more than one Department ({string.Join(", ", owners.Select(o => o.Name).Order(StringComparer.Ordinal))}); ask the platform team to keep it in exactly one Department's spec.namespaces")),
-        };
+        var list = departments as IReadOnlyCollection<DepartmentPolicy> ?? departments.ToList();
+        var claim = NamespaceOwnership.Resolve(@namespace, list);
+        return (claim.Owner is { } owner ? list.First(d => d.Name == owner && d.Namespaces.Contains(@namespace, StringComparer.Ordinal)) : null, claim.Violation);
     }
 
     /// <summary>

@@ -39,13 +39,13 @@ public sealed class TenantDirectory
     /// <summary>
     /// The Department that claims <paramref name="namespace"/>, or why there is none. Every reconcile, admission request
     /// and metrics scrape asks this, so only the Departments that claim the namespace are read (an index of the cache),
-    /// and the rule itself stays the one <c>validate</c> uses (<see cref="PolicyEvaluator.ResolveDepartment"/>).
+    /// and the rule itself is the one everything else uses (<see cref="NamespaceOwnership"/>).
     /// </summary>
     public (V1Alpha1Department? Department, Violation? Violation) ResolveDepartment(string @namespace)
     {
         var claiming = _departments.Store.ByIndex(ByClaimedNamespaceIndex, @namespace).Where(d => d.Metadata.DeletionTimestamp == null).ToList();
-        var (policy, violation) = PolicyEvaluator.ResolveDepartment(@namespace, claiming.Select(ToPolicy));
-        return (policy is null ? null : claiming.First(d => d.Metadata.Name == policy.Name), violation);
+        var claim = NamespaceOwnership.Resolve(@namespace, claiming);
+        return (claim.Owner is { } owner ? claiming.First(d => d.Metadata.Name == owner) : null, claim.Violation);
     }
 
     /// <summary>

@@ -124,7 +124,7 @@ public static class TopicPatternAnalyzer
             return options.Count == 1 ? options[0] : new Alt(options);
         }
 
-        private Node ParseSeq()
+        private Seq ParseSeq()
         {
             var items = new List<Node>();
             while (_i < s.Length && s[_i] != '|' && s[_i] != ')')
@@ -177,7 +177,7 @@ public static class TopicPatternAnalyzer
                     {
                         var rest = s[(_i + 1)..];
                         if (rest.StartsWith(':') || rest.StartsWith('>')) _i += 2;   // non-capturing; atomic matches a subset
-                        else if (rest.StartsWith("<") && rest.Length > 1 && char.IsLetter(rest[1]))
+                        else if (rest.StartsWith('<') && rest.Length > 1 && char.IsLetter(rest[1]))
                         {
                             var end = s.IndexOf('>', _i);
                             if (end < 0) throw new UndecidableException("unterminated named group");
@@ -197,7 +197,10 @@ public static class TopicPatternAnalyzer
                 // Anchors and boundaries only ever remove matches: reading them as "nothing" is sound.
                 case '^': case '$': _i++; return new Empty();
                 case '\\': return ParseEscape();
-                case '*': case '+': case '?': case '{':
+                case '*':
+                case '+':
+                case '?':
+                case '{':
                     throw new UndecidableException($"dangling quantifier '{c}' at position {_i + 1}");
                 default: _i++; return new Chars(CharSet.Of(c));
             }
@@ -231,7 +234,8 @@ public static class TopicPatternAnalyzer
             switch (c)
             {
                 case 'd': case 'D': case 'w': case 'W': case 's': case 'S': case 'h': case 'H': case 'v': case 'V': return CharSet.Any;
-                case 'p': case 'P':
+                case 'p':
+                case 'P':
                     if (_i < s.Length && s[_i] == '{')
                     {
                         var close = s.IndexOf('}', _i);

@@ -34,6 +34,15 @@ internal static partial class RuntimeLog
     [LoggerMessage(Level = LogLevel.Error, Message = "informer {Name}: event handler threw")]
     public static partial void InformerHandlerThrew(this ILogger log, Exception e, string name);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "informer {Name}: cannot list and watch {Resource} in namespace {Namespace} yet; waiting for access")]
+    public static partial void NamespaceAccessWaiting(this ILogger log, string name, string resource, string @namespace);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "informer {Name}: access to namespace {Namespace} granted, watching")]
+    public static partial void NamespaceAccessGranted(this ILogger log, string name, string @namespace);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "informer {Name}: access review for namespace {Namespace} failed: {Error}")]
+    public static partial void NamespaceAccessReviewFailed(this ILogger log, string name, string @namespace, string error);
+
     // Controller
     [LoggerMessage(Level = LogLevel.Information, Message = "controller {Name}: starting {Workers} workers")]
     public static partial void ControllerStarting(this ILogger log, string name, int workers);

@@ -136,11 +136,8 @@ public sealed class AdmissionDecider
         // On an update only namespaces it adds are checked: a conflict that predates the webhook must not block unrelated edits.
         var added = next.Spec.Namespaces.Distinct(StringComparer.Ordinal).Where(ns => old is null || !old.Spec.Namespaces.Contains(ns, StringComparer.Ordinal));
         foreach (var ns in added)
-        {
-            var owners = others.Where(d => d.Spec.Namespaces.Contains(ns, StringComparer.Ordinal)).Select(d => d.Metadata.Name).Order(StringComparer.Ordinal).ToList();
-            if (owners.Count > 0)
-                forbidden.Add($"spec.namespaces: namespace {ns} is already claimed by Department {string.Join(", ", owners)}; a namespace belongs to exactly one Department, so remove it there first");
-        }
+            if (NamespaceOwnership.RefuseClaim(NamespaceOwnership.Resolve(ns, others), next.Metadata.Name) is { } refusal)
+                forbidden.Add(refusal);
 
         if (old != null)
         {

@@ -32,6 +32,7 @@ public sealed class AdmissionRequest
     [JsonPropertyName("namespace")] public string? Namespace { get; set; }
     [JsonPropertyName("operation")] public string Operation { get; set; } = "";
     [JsonPropertyName("userInfo")] public AdmissionUserInfo? UserInfo { get; set; }
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "AdmissionRequest's field is called object; the property keeps the API's name")]
     [JsonPropertyName("object")] public JsonElement? Object { get; set; }
     [JsonPropertyName("oldObject")] public JsonElement? OldObject { get; set; }
     [JsonPropertyName("dryRun")] public bool? DryRun { get; set; }

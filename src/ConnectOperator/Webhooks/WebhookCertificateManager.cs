@@ -44,6 +44,8 @@ public sealed class WebhookCertificateManager : BackgroundService
 {
     public const string ManagedByLabel = "app.kubernetes.io/managed-by";
 
+    private static readonly string[] LoopbackNames = ["localhost", "127.0.0.1"];
+
     private readonly KubeApiClient _api;
     private readonly WebhookOptions _o;
     private readonly string _ns;
@@ -79,12 +81,12 @@ public sealed class WebhookCertificateManager : BackgroundService
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OperationCanceledException && attempt < 5)
             {
-                _log.LogWarning(e, "webhook certificate: attempt {Attempt} failed, retrying", attempt);
+                _log.CertificateAttemptFailed(e, attempt);
                 await Task.Delay(TimeSpan.FromMilliseconds(500 * attempt), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                _log.LogError(e, "webhook certificate: not ready at start-up; the background check keeps trying");
+                _log.CertificateNotReady(e);
                 break;
             }
         }
@@ -100,7 +102,7 @@ public sealed class WebhookCertificateManager : BackgroundService
             catch (OperationCanceledException) { break; }
             try { await EnsureAsync(stoppingToken).ConfigureAwait(false); }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { break; }
-            catch (Exception e) { _log.LogWarning(e, "webhook certificate check failed; retrying in {Delay}", _o.CheckInterval); }
+            catch (Exception e) { _log.CertificateCheckFailed(e, _o.CheckInterval); }
         }
     }
 
@@ -110,9 +112,8 @@ public sealed class WebhookCertificateManager : BackgroundService
         var material = SelfManaged ? await EnsureSelfManagedAsync(ct).ConfigureAwait(false) : await LoadCertManagerAsync(ct).ConfigureAwait(false);
         var before = _slot.CertPem;
         _slot.Set(material);
-        if (before != material.CertPem)
-            _log.LogInformation("webhook certificate loaded from Secret {Ns}/{Secret}: subject {Subject}, expires {NotAfter:o}",
-                _ns, _o.SecretName, _slot.Current!.Subject, _slot.Current.NotAfter.ToUniversalTime());
+        if (before != material.CertPem && _log.IsEnabled(LogLevel.Information))
+            _log.CertificateLoaded(_ns, _o.SecretName, _slot.Current!.Subject, _slot.Current.NotAfter.ToUniversalTime());
         if (_o.ManageConfiguration) await EnsureConfigurationAsync(material.CaPem, ct).ConfigureAwait(false);
         else if (SelfManaged && material.CaPem != null) await PatchCaBundleAsync(material.CaPem, ct).ConfigureAwait(false);
     }
@@ -136,7 +137,7 @@ public sealed class WebhookCertificateManager : BackgroundService
                 try
                 {
                     await _api.CreateAsync(ResourceKind.Secret, _ns, ToSecret(fresh, null), ct).ConfigureAwait(false);
-                    _log.LogInformation("webhook certificate: created CA and serving certificate in Secret {Ns}/{Secret}", _ns, _o.SecretName);
+                    _log.CertificateCreated(_ns, _o.SecretName);
                     return fresh;
                 }
                 catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
@@ -151,7 +152,7 @@ public sealed class WebhookCertificateManager : BackgroundService
             try
             {
                 await _api.ReplaceAsync(ResourceKind.Secret, _ns, _o.SecretName, ToSecret(renewed, secret), ct: ct).ConfigureAwait(false);
-                _log.LogInformation("webhook certificate: re-issued in Secret {Ns}/{Secret} ({Why})", _ns, _o.SecretName, why);
+                _log.CertificateReissued(_ns, _o.SecretName, why);
                 return renewed;
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
@@ -172,7 +173,7 @@ public sealed class WebhookCertificateManager : BackgroundService
         if (!string.IsNullOrEmpty(_o.Url) && Uri.TryCreate(_o.Url, UriKind.Absolute, out var u))
         {
             sans.Add(u.Host.Trim('[', ']'));
-            if (u.IsLoopback) sans.AddRange(new[] { "localhost", "127.0.0.1" });
+            if (u.IsLoopback) sans.AddRange(LoopbackNames);
         }
         sans.AddRange(_o.ExtraSans.Where(s => !string.IsNullOrWhiteSpace(s)));
         return sans.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
@@ -265,7 +266,7 @@ public sealed class WebhookCertificateManager : BackgroundService
         {
             if (await _api.TryGetAsync<V1ValidatingWebhookConfiguration>(ResourceKind.ValidatingWebhookConfiguration, null, _o.ConfigurationName, ct).ConfigureAwait(false) is not { } vwc)
             {
-                _log.LogWarning("ValidatingWebhookConfiguration {Name} not found; caBundle not patched (the chart installs it)", _o.ConfigurationName);
+                _log.ConfigurationMissing(_o.ConfigurationName);
                 return;
             }
             var changed = false;
@@ -280,7 +281,7 @@ public sealed class WebhookCertificateManager : BackgroundService
             try
             {
                 await _api.ReplaceAsync(ResourceKind.ValidatingWebhookConfiguration, null, _o.ConfigurationName, vwc, ct: ct).ConfigureAwait(false);
-                _log.LogInformation("patched caBundle into ValidatingWebhookConfiguration {Name}", _o.ConfigurationName);
+                _log.CaBundlePatched(_o.ConfigurationName);
                 return;
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict) { }
@@ -357,13 +358,13 @@ public sealed class WebhookCertificateManager : BackgroundService
                 if (existing is null)
                 {
                     await _api.CreateAsync(ResourceKind.ValidatingWebhookConfiguration, null, desired, ct).ConfigureAwait(false);
-                    _log.LogInformation("created ValidatingWebhookConfiguration {Name}", _o.ConfigurationName);
+                    _log.ConfigurationCreated(_o.ConfigurationName);
                     return;
                 }
                 if ((existing.Webhooks ?? []).Select(Comparable).SequenceEqual(desired.Webhooks.Select(Comparable))) return;
                 existing.Webhooks = desired.Webhooks;
                 await _api.ReplaceAsync(ResourceKind.ValidatingWebhookConfiguration, null, _o.ConfigurationName, existing, ct: ct).ConfigureAwait(false);
-                _log.LogInformation("updated ValidatingWebhookConfiguration {Name}", _o.ConfigurationName);
+                _log.ConfigurationUpdated(_o.ConfigurationName);
                 return;
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict) { }

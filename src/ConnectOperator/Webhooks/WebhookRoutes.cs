@@ -44,8 +44,7 @@ public static class WebhookRoutes
                 result = response.Allowed ? "allowed" : "denied";
             }
             if (!response.Allowed)
-                log.LogInformation("admission denied: {Operation} {Resource} {Namespace}/{Name} dryRun={DryRun}: {Message}",
-                    request.Operation, resource, request.Namespace, request.Name, request.DryRun == true, response.Status?.Message);
+                log.AdmissionDenied(request.Operation, resource, request.Namespace, request.Name, request.DryRun == true, response.Status?.Message);
 
             var answer = new AdmissionReview { ApiVersion = review.ApiVersion ?? "admission.k8s.io/v1", Kind = "AdmissionReview", Response = response };
             http.Response.ContentType = "application/json";
@@ -54,7 +53,7 @@ public static class WebhookRoutes
         catch (Exception e) when (e is not OperationCanceledException)
         {
             result = "error";
-            log.LogError(e, "admission of {Resource} failed", resource);
+            log.AdmissionFailed(e, resource);
             if (!http.Response.HasStarted) http.Response.StatusCode = StatusCodes.Status500InternalServerError;
         }
         finally

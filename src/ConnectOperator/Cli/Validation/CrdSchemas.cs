@@ -48,7 +48,7 @@ public static class CrdSchemas
 
     public static bool IsOurGroup(string? apiVersion) => apiVersion != null && All.Any(s => apiVersion.StartsWith(s.Group + "/", StringComparison.Ordinal));
 
-    private static IReadOnlyList<CrdSchema> LoadEmbedded()
+    private static List<CrdSchema> LoadEmbedded()
     {
         var asm = typeof(CrdSchemas).Assembly;
         var result = new List<CrdSchema>();

@@ -54,9 +54,9 @@ internal sealed partial class ValidationJsonContext : JsonSerializerContext
     /// <summary>Indented, and non-ASCII and HTML-significant characters in messages kept as they are.</summary>
     // A property, not a field: a field initializer here could run before the generated part's Default is set.
     public static JsonTypeInfo<ValidationReport> Report => field ??= (JsonTypeInfo<ValidationReport>)new JsonSerializerOptions
-        {
-            WriteIndented = true,
-            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-            TypeInfoResolver = Default,
-        }.GetTypeInfo(typeof(ValidationReport));
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        TypeInfoResolver = Default,
+    }.GetTypeInfo(typeof(ValidationReport));
 }

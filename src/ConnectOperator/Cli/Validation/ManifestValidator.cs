@@ -239,7 +239,7 @@ public static class ManifestValidator
         _ => null,
     };
 
-    private static IEnumerable<T> Latest<T>(IEnumerable<ManifestDocument> docs, string kind) where T : class
+    private static Dictionary<string, T>.ValueCollection Latest<T>(IEnumerable<ManifestDocument> docs, string kind) where T : class
     {
         var byName = new Dictionary<string, T>(StringComparer.Ordinal);
         foreach (var d in docs)
@@ -321,6 +321,8 @@ public static class ManifestValidator
     /// The node a policy field path such as <c>spec.config[topics]</c> or <c>spec.secretConfig[database.password]</c>
     /// names (a bracket on a list selects the item whose <c>key</c> matches), or its closest existing ancestor.
     /// </summary>
+    private static readonly char[] SegmentEnds = ['.', '['];
+
     public static JToken Locate(JToken root, string field)
     {
         var current = root;
@@ -339,7 +341,7 @@ public static class ManifestValidator
             else
             {
                 if (field[i] == '.') i++;
-                var end = field.IndexOfAny(new[] { '.', '[' }, i);
+                var end = field.IndexOfAny(SegmentEnds, i);
                 if (end < 0) end = field.Length;
                 seg = field[i..end];
                 i = end;

@@ -140,7 +140,7 @@ public static class YamlManifests
     private static readonly HashSet<string> False = new(StringComparer.Ordinal) { "false", "False", "FALSE", "n", "N", "no", "No", "NO", "off", "Off", "OFF" };
 
     // sigs.k8s.io/yaml resolves plain scalars as YAML 1.1 (go-yaml v2): yes/no/on/off are booleans, so is `quickstart: on`.
-    private static JToken Scalar(YamlScalarNode s)
+    private static JValue Scalar(YamlScalarNode s)
     {
         var value = s.Value ?? "";
         var tag = s.Tag.IsEmpty ? "" : s.Tag.Value;

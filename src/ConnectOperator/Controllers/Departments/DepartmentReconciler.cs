@@ -34,7 +34,7 @@ public sealed class DepartmentReconciler(TenantDirectory tenants, CredentialsRes
         var connectors = tenants.ConnectorsOf(department);
         var (granted, accessProblems) = secretAccess is null
             ? (null, Array.Empty<string>())
-            : await secretAccess.EnsureAsync(department, ns => tenants.Departments.Store.List().Any(o => o.Metadata.Name != department.Metadata.Name && o.Spec.Namespaces.Contains(ns)), ct);
+            : await secretAccess.EnsureAsync(department, ns => ClaimOf(ns).ClaimantsOtherThan(department.Metadata.Name).Count > 0, ct);
         var health = await EvaluateAsync(department, ct);
         var requeue = health.Phase == HealthPhase.Reconciling ? ReconcileResult.RequeueRateLimited() : ReconcileResult.Done;
         if (accessProblems.Count > 0)
@@ -59,15 +59,14 @@ public sealed class DepartmentReconciler(TenantDirectory tenants, CredentialsRes
         return requeue;
     }
 
+    // Departments being deleted still count: until they are gone their namespaces are not free for another one.
+    private NamespaceClaim ClaimOf(string ns) => NamespaceOwnership.Resolve(ns, tenants.Departments.Store.ByIndex(TenantDirectory.ByClaimedNamespaceIndex, ns));
+
     private async Task<Health> EvaluateAsync(V1Alpha1Department department, CancellationToken ct)
     {
         var name = department.Metadata.Name;
-        var conflicts = department.Spec.Namespaces
-            .Select(ns => (ns, others: tenants.Departments.Store.List().Where(o => o.Metadata.Name != name && o.Spec.Namespaces.Contains(ns)).Select(o => o.Metadata.Name).ToList()))
-            .Where(x => x.others.Count > 0).ToList();
-        if (conflicts.Count > 0)
-            return Health.Stalled("NamespaceConflict", "namespaces claimed by another Department: " +
-                string.Join(", ", conflicts.Select(c => $"{c.ns} (also {string.Join(", ", c.others)})")) + "; keep each namespace in exactly one Department's spec.namespaces");
+        if (NamespaceOwnership.DescribeConflicts(name, department.Spec.Namespaces.Distinct(StringComparer.Ordinal).Select(ClaimOf)) is { } conflicts)
+            return Health.Stalled(ViolationReasons.NamespaceConflict, conflicts);
 
         var (creds, error) = credentials.Resolve(department);
         if (creds is null) return Health.Stalled("CredentialsNotFound", error!);
@@ -92,7 +91,7 @@ public sealed class DepartmentReconciler(TenantDirectory tenants, CredentialsRes
         }
         catch (Exception e) when (e is ConfluentApiException or ConfluentTransportException)
         {
-            log.LogWarning("verifying credentials of department {Department} failed: {Error}", name, e.Message);
+            log.VerifyFailed(name, e.Message);
             return Health.Reconciling("ConfluentUnavailable", $"could not verify the credentials: {FailureText.Describe(e)}");
         }
         _verified[name] = (fingerprint, DateTimeOffset.UtcNow, verdict);

@@ -42,7 +42,7 @@ public sealed class SecretAccessGrants(KubeApiClient api, SecretAccessOptions op
             try
             {
                 await api.DeleteAsync(ResourceKind.RoleBinding, ns, options.ClusterRole, ct).ConfigureAwait(false);
-                log.LogInformation("removed the operator's read access to Secrets in namespace {Namespace}: Department {Department} no longer claims it", ns, department.Metadata.Name);
+                log.SecretAccessRemoved(ns, department.Metadata.Name);
             }
             catch (HttpOperationException x) when (x.Response?.StatusCode == HttpStatusCode.NotFound) { }
             catch (HttpOperationException x)
@@ -73,7 +73,7 @@ public sealed class SecretAccessGrants(KubeApiClient api, SecretAccessOptions op
             }
             catch (HttpOperationException x)
             {
-                log.LogWarning("granting the operator Secret access in namespace {Namespace} for Department {Department} failed: {Error}", ns, department.Metadata.Name, x.Message);
+                log.SecretAccessFailed(ns, department.Metadata.Name, x.Message);
                 problems.Add($"RoleBinding {ns}/{options.ClusterRole}: HTTP {(int?)x.Response?.StatusCode} {x.Response?.ReasonPhrase}");
             }
         }
@@ -87,7 +87,7 @@ public sealed class SecretAccessGrants(KubeApiClient api, SecretAccessOptions op
         if (existing is null)
         {
             await api.CreateAsync(ResourceKind.RoleBinding, ns, desired, ct).ConfigureAwait(false);
-            log.LogInformation("granted the operator read access to Secrets in namespace {Namespace} (RoleBinding {Name}, Department {Department})", ns, options.ClusterRole, department.Metadata.Name);
+            log.SecretAccessGranted(ns, options.ClusterRole, department.Metadata.Name);
             return;
         }
         if (SameSubjects(existing, desired) && existing.RoleRef?.Name == desired.RoleRef.Name && existing.RoleRef?.Kind == "ClusterRole") return;

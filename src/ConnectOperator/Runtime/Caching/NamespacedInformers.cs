@@ -12,7 +12,7 @@ namespace ConnectOperator.Runtime.Caching;
 /// RoleBinding shows up as <see cref="IsVisible"/> being false, not as a stream of 403s in the log.
 /// Synced means the home namespace is synced: a department whose RoleBinding is missing must not hold up readiness.
 /// </summary>
-public sealed class NamespacedInformers<T> : IEventSource<T> where T : class, IKubernetesObject<V1ObjectMeta>
+public sealed class NamespacedInformers<T> : IEventSource<T>, IDisposable where T : class, IKubernetesObject<V1ObjectMeta>
 {
     private readonly KubeApiClient _api;
     private readonly ResourceKind _kind;
@@ -137,11 +137,11 @@ public sealed class NamespacedInformers<T> : IEventSource<T> where T : class, IK
         {
             while (!await AllowedAsync(ns, ct).ConfigureAwait(false))
             {
-                if (!logged) _log.LogInformation("informer {Name}: cannot list and watch {Resource} in namespace {Namespace} yet; waiting for access", Name, _kind.Plural, ns);
+                if (!logged) _log.NamespaceAccessWaiting(Name, _kind.Plural, ns);
                 logged = true;
                 await Task.Delay(AccessRetry, ct).ConfigureAwait(false);
             }
-            if (logged) _log.LogInformation("informer {Name}: access to namespace {Namespace} granted, watching", Name, ns);
+            if (logged) _log.NamespaceAccessGranted(Name, ns);
             await informer.RunAsync(ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
@@ -166,7 +166,7 @@ public sealed class NamespacedInformers<T> : IEventSource<T> where T : class, IK
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                _log.LogWarning("informer {Name}: access review for namespace {Namespace} failed: {Error}", Name, ns, e.Message);
+                _log.NamespaceAccessReviewFailed(Name, ns, e.Message);
                 return false;
             }
         }
@@ -175,6 +175,8 @@ public sealed class NamespacedInformers<T> : IEventSource<T> where T : class, IK
 
     private Informer<T> NewInformer(string ns)
         => new(_api, _kind, _options, _log, ns: ns);
+
+    public void Dispose() => _changed.Dispose();
 
     private sealed record Entry(Informer<T> Informer, CancellationTokenSource Cancel, Task Run)
     {

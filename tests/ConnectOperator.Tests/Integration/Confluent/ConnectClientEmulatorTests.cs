@@ -3,20 +3,29 @@ using ConnectOperator.Emulator;
 
 namespace ConnectOperator.Tests.Integration.Confluent;
 
-/// <summary>The typed client against the in-process emulator: lifecycle, reads, errors.</summary>
+/// <summary>The typed client against the in-process emulator: lifecycle, reads, errors. What the emulator holds is read through <see cref="ConfluentProbe"/>.</summary>
 [NonParallelizable]
 public class ConnectClientEmulatorTests
 {
     private EmulatorHost _emu = null!;
     private ConnectClientFactory _factory = null!;
     private IConnectClient _client = null!;
+    private ConfluentProbe _confluent = null!;
     private static readonly ClusterRef Cluster = EmulatorHost.Cluster;
 
     [OneTimeSetUp]
-    public async Task Start() => _emu = await EmulatorHost.StartAsync();
+    public async Task Start()
+    {
+        _emu = await EmulatorHost.StartAsync();
+        _confluent = new ConfluentProbe(_emu);
+    }
 
     [OneTimeTearDown]
-    public async Task Stop() => await _emu.DisposeAsync();
+    public async Task Stop()
+    {
+        _confluent.Dispose();
+        await _emu.DisposeAsync();
+    }
 
     [SetUp]
     public void Setup()
@@ -36,13 +45,13 @@ public class ConnectClientEmulatorTests
         _emu.State.PauseResumeDelay = TimeSpan.FromMilliseconds(300);
         var created = await _client.CreateConnectorAsync(Cluster, "gen", EmulatorHost.DatagenConfig("gen", tasks: "2"));
         Assert.That(created!.Name, Is.EqualTo("gen"));
-        var provisioning = (await _client.GetStatusAsync(Cluster, "gen"))!;
+        var provisioning = (await _confluent.GetStatusAsync(Cluster, "gen"))!;
         // Recorded while provisioning: type "unknown", task 0 listed STOPPED, empty trace and msg.
         Assert.That((provisioning.Connector.State, provisioning.Type, provisioning.Connector.Trace), Is.EqualTo((ConnectorStates.Provisioning, (string?)"unknown", (string?)"")));
         Assert.That(provisioning.Tasks!.Select(t => (t.Id, t.State, t.Msg)), Is.EqualTo(new[] { (0, "STOPPED", (string?)"") }));
         Assert.That(FailureCause.Of(provisioning), Is.Null, "empty strings are no cause");
         await Task.Delay(500);
-        var status = (await _client.GetStatusAsync(Cluster, "gen"))!;
+        var status = (await _confluent.GetStatusAsync(Cluster, "gen"))!;
         Assert.That(status.Connector.State, Is.EqualTo(ConnectorStates.Running));
         Assert.That(status.Tasks!.Select(t => t.State), Is.EqualTo(new[] { "RUNNING", "RUNNING" }));
         Assert.That((status.Type, status.Connector.WorkerId, status.OverrideMessage), Is.EqualTo(("source", (string?)"gen", (string?)"")));
@@ -50,26 +59,26 @@ public class ConnectClientEmulatorTests
 
         // Asynchronous: 202 now, the state later.
         await _client.PauseAsync(Cluster, "gen");
-        Assert.That((await _client.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Running));
+        Assert.That((await _confluent.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Running));
         await Task.Delay(400);
-        Assert.That((await _client.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Paused));
+        Assert.That((await _confluent.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Paused));
         await _client.ResumeAsync(Cluster, "gen");
         await Task.Delay(400);
-        Assert.That((await _client.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Running));
+        Assert.That((await _confluent.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Running));
 
         _emu.State.FailConnector(Cluster.EnvironmentId, Cluster.KafkaClusterId, "gen", "boom trace");
-        status = (await _client.GetStatusAsync(Cluster, "gen"))!;
+        status = (await _confluent.GetStatusAsync(Cluster, "gen"))!;
         Assert.That((status.Connector.State, status.Connector.Trace), Is.EqualTo((ConnectorStates.Failed, (string?)"boom trace")));
         await _client.RestartAsync(Cluster, "gen");
-        Assert.That((await _client.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Running));
+        Assert.That((await _confluent.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Running));
 
         _emu.State.FailTask(Cluster.EnvironmentId, Cluster.KafkaClusterId, "gen", 1, "task trace");
-        status = (await _client.GetStatusAsync(Cluster, "gen"))!;
+        status = (await _confluent.GetStatusAsync(Cluster, "gen"))!;
         Assert.That((status.Connector.State, status.Connector.Trace), Is.EqualTo((ConnectorStates.Degraded, (string?)"")));
         Assert.That(status.Tasks![1].Msg, Is.EqualTo("task trace"));
         Assert.That(FailureCause.Of(status), Is.EqualTo("task 1: task trace"), "an empty trace falls back to the failed task's message");
         await _client.RestartTaskAsync(Cluster, "gen", 1);
-        Assert.That((await _client.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Running));
+        Assert.That((await _confluent.GetStatusAsync(Cluster, "gen"))!.Connector.State, Is.EqualTo(ConnectorStates.Running));
 
         // Restart as documented: no query parameters, the connector and all its tasks.
         _emu.State.FailTask(Cluster.EnvironmentId, Cluster.KafkaClusterId, "gen", 0);
@@ -81,7 +90,7 @@ public class ConnectClientEmulatorTests
 
         Assert.That(await _client.DeleteAsync(Cluster, "gen"), Is.True);
         Assert.That(await _client.DeleteAsync(Cluster, "gen"), Is.False);
-        Assert.That(await _client.GetStatusAsync(Cluster, "gen"), Is.Null);
+        Assert.That(await _confluent.GetStatusAsync(Cluster, "gen"), Is.Null);
     }
 
     [Test]
@@ -91,12 +100,12 @@ public class ConnectClientEmulatorTests
         var put = await _client.PutConfigAsync(Cluster, "c1", desired);
         Assert.That(put!.Config["kafka.api.secret"], Is.EqualTo("****************"));
 
-        var remote = (await _client.GetConfigAsync(Cluster, "c1"))!;
+        var remote = (await _confluent.GetConfigAsync(Cluster, "c1"))!;
         Assert.That(remote["kafka.api.key"], Is.EqualTo("****************"));
         Assert.That(remote.Keys, Is.SupersetOf(new[] { "cloud.environment", "cloud.provider", "kafka.endpoint", "kafka.region", "kafka.max.partition.validation.disable" }));
         Assert.That(ConfigDrift.Compare(desired, remote).HasDrift, Is.False);
 
-        var list = await _client.ListConnectorsAsync(Cluster);
+        var list = await _client.ReadConnectorListAsync(Cluster);
         Assert.That(list.Keys, Is.EqualTo(new[] { "c1" }));
         Assert.That(list["c1"].Id!.Id, Does.Match("^lcc-[a-z0-9]{5}$"));
         Assert.That(list["c1"].Status!.Connector.State, Is.EqualTo(ConnectorStates.Running));
@@ -106,7 +115,7 @@ public class ConnectClientEmulatorTests
         // Out-of-band edit → drift on exactly that key.
         var edited = new Dictionary<string, string>(desired) { ["kafka.topic"] = "other" };
         _emu.State.Upsert("env-1", "lkc-1", "c1", edited, out _);
-        var drift = ConfigDrift.Compare(desired, (await _client.GetConfigAsync(Cluster, "c1"))!);
+        var drift = ConfigDrift.Compare(desired, (await _confluent.GetConfigAsync(Cluster, "c1"))!);
         Assert.That(drift.Differences.Select(d => (d.Key, d.Kind)), Is.EqualTo(new[] { ("kafka.topic", DriftKind.Changed) }));
 
         // PUT is idempotent: same config again, no new connector.
@@ -134,9 +143,6 @@ public class ConnectClientEmulatorTests
     [Test]
     public async Task Not_found_is_null_or_false_for_reads_and_delete_but_an_error_for_pause()
     {
-        Assert.That(await _client.GetConfigAsync(Cluster, "nope"), Is.Null);
-        Assert.That(await _client.GetConnectorAsync(Cluster, "nope"), Is.Null);
-        Assert.That(await _client.GetStatusAsync(Cluster, "nope"), Is.Null);
         Assert.That(await _client.GetOffsetsAsync(Cluster, "nope"), Is.Null);
         Assert.That(await _client.DeleteAsync(Cluster, "nope"), Is.False);
         var e = Assert.ThrowsAsync<ConfluentNotFoundException>(() => _client.PauseAsync(Cluster, "nope"));
@@ -201,10 +207,10 @@ public class ConnectClientEmulatorTests
             lock (seen) seen.Add((route!, status!));
         });
         listener.Start();
-        await _client.GetConfigAsync(Cluster, "secret-name-xyz");
+        await _client.GetOffsetsAsync(Cluster, "secret-name-xyz");
         lock (seen)
         {
-            Assert.That(seen, Does.Contain(("connectors/{name}/config", "404")));
+            Assert.That(seen, Does.Contain(("connectors/{name}/offsets", "404")));
             Assert.That(seen.Any(s => s.Route.Contains("secret-name-xyz")), Is.False);
         }
     }

@@ -72,26 +72,22 @@ public class ContractTests
         await client.CreateConnectorAsync(c, "gen", EmulatorHost.DatagenConfig("gen", "2"));
         await Try(() => client.CreateConnectorAsync(c, "gen", EmulatorHost.DatagenConfig("gen")));              // 409 (not in spec)
         await Try(() => client.CreateConnectorAsync(c, "x", new Dictionary<string, string> { ["name"] = "x" })); // 400
-        await client.ListConnectorsAsync(c);
-        await client.GetConnectorAsync(c, "gen");
-        await client.GetConfigAsync(c, "gen");
+        await client.ReadConnectorListAsync(c);
         await client.PutConfigAsync(c, "gen", EmulatorHost.DatagenConfig("gen", "1"));
         await Try(() => client.PutConfigAsync(c, "gen", new Dictionary<string, string> { ["name"] = "gen" }));   // 400
-        await client.GetStatusAsync(c, "gen");
         await client.PauseAsync(c, "gen");
         await client.ResumeAsync(c, "gen");
         await client.RestartAsync(c, "gen");                                                                    // not in spec
         await client.ValidateConfigAsync(c, "DatagenSource", EmulatorHost.DatagenConfig("gen"));
         await client.ValidateConfigAsync(c, "PostgresCdcSource", new Dictionary<string, string> { ["name"] = "p" });
         await client.GetOffsetsAsync(c, "gen");
-        await client.GetConfigAsync(c, "missing");                                                              // 404
         await client.GetOffsetsAsync(c, "missing");                                                             // 404
         emu.State.InjectErrors(new ErrorFault { Status = 500, Count = 1 });
-        await Try(() => client.GetStatusAsync(c, "gen"));                                                       // 500
+        await Try(() => client.GetOffsetsAsync(c, "gen"));                                                      // 500
         emu.State.InjectErrors(new ErrorFault { Status = 500, Count = 1, Shape = "flat", Route = "connectors", Method = "POST" });
         await Try(() => client.CreateConnectorAsync(c, "y", EmulatorHost.DatagenConfig("y")));                 // 500 inline_response_500
         emu.State.InjectRateLimit(new RateLimitFault { Count = 1, RetryAfterSeconds = 100 });
-        await Try(() => client.ListConnectorsAsync(c));                                                         // 429
+        await Try(() => client.ReadConnectorListAsync(c));                                                      // 429
         await Try(() => factory.Create(EmulatorHost.KeyA, "bad").ListConnectorNamesAsync(c));                  // 401
         await Try(() => factory.Create(EmulatorHost.ScopedKey, EmulatorHost.ScopedSecret).GetOffsetsAsync(EmulatorHost.OtherCluster, "gen")); // 403
         await client.DeleteAsync(c, "gen");
@@ -139,11 +135,10 @@ public class ContractTests
         Assert.That(covered, Is.SupersetOf(new[]
         {
             "listConnectv1Connectors 200", "listConnectv1ConnectorsWithExpansions 200", "createConnectv1Connector 201",
-            "createConnectv1Connector 400", "createConnectv1Connector 409", "createConnectv1Connector 500", "readConnectv1Connector 200",
-            "getConnectv1ConnectorConfig 200", "getConnectv1ConnectorConfig 404", "createOrUpdateConnectv1ConnectorConfig 200",
-            "createOrUpdateConnectv1ConnectorConfig 400", "readConnectv1ConnectorStatus 200", "readConnectv1ConnectorStatus 500",
+            "createConnectv1Connector 400", "createConnectv1Connector 409", "createConnectv1Connector 500",
+            "createOrUpdateConnectv1ConnectorConfig 200", "createOrUpdateConnectv1ConnectorConfig 400",
             "pauseConnectv1Connector 202", "resumeConnectv1Connector 202", "validateConnectv1ConnectorPlugin 200",
-            "getConnectv1ConnectorOffsets 200", "getConnectv1ConnectorOffsets 403", "getConnectv1ConnectorOffsets 404",
+            "getConnectv1ConnectorOffsets 200", "getConnectv1ConnectorOffsets 403", "getConnectv1ConnectorOffsets 404", "getConnectv1ConnectorOffsets 500",
             "deleteConnectv1Connector 200", "deleteConnectv1Connector 404", "listConnectv1ConnectorsWithExpansions 429",
             "listConnectv1Connectors 401",
         }));
@@ -164,6 +159,11 @@ public class ContractTests
         }));
         var checks = new (string Method, string Url, JsonNode? Body, string PathKey, int Status)[]
         {
+            ("GET", $"{p}/connectors/s3", null, "/connectors/{connector_name}", 200),
+            ("GET", $"{p}/connectors/s3/config", null, "/connectors/{connector_name}/config", 200),
+            ("GET", $"{p}/connectors/missing/config", null, "/connectors/{connector_name}/config", 404),
+            ("GET", $"{p}/connectors/s3/status", null, "/connectors/{connector_name}/status", 200),
+            ("GET", $"{p}/connectors/missing/status", null, "/connectors/{connector_name}/status", 404),
             ("GET", $"{p}/connectors/s3/tasks", null, "/connectors/{connector_name}/tasks", 200),
             ("GET", $"{p}/connector-plugins", null, "/connector-plugins", 200),
             ("POST", $"{p}/connectors/s3/offsets/request", JsonNode.Parse("""{"type":"PATCH","offsets":[{"partition":{"kafka_partition":0,"kafka_topic":"t"},"offset":{"kafka_offset":5}}]}"""), "/connectors/{connector_name}/offsets/request", 202),

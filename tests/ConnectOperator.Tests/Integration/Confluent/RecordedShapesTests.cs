@@ -14,13 +14,22 @@ public class RecordedShapesTests
     private EmulatorHost _emu = null!;
     private ConnectClientFactory _factory = null!;
     private IConnectClient _client = null!;
+    private ConfluentProbe _confluent = null!;
     private static readonly ClusterRef Cluster = EmulatorHost.Cluster;
 
     [OneTimeSetUp]
-    public async Task Start() => _emu = await EmulatorHost.StartAsync();
+    public async Task Start()
+    {
+        _emu = await EmulatorHost.StartAsync();
+        _confluent = new ConfluentProbe(_emu);
+    }
 
     [OneTimeTearDown]
-    public async Task Stop() => await _emu.DisposeAsync();
+    public async Task Stop()
+    {
+        _confluent.Dispose();
+        await _emu.DisposeAsync();
+    }
 
     [SetUp]
     public void Setup()
@@ -75,7 +84,7 @@ public class RecordedShapesTests
         await _client.CreateConnectorAsync(Cluster, "mine", custom);
         await _client.CreateConnectorAsync(Cluster, "gen", EmulatorHost.DatagenConfig("gen"));
 
-        var list = await _client.ListConnectorsAsync(Cluster);
+        var list = await _client.ReadConnectorListAsync(Cluster);
         Assert.That(list["mine"].Id!.Id, Does.Match("^clcc-[a-z0-9]{5}$"));
         Assert.That(list["gen"].Id!.Id, Does.Match("^lcc-[a-z0-9]{5}$"));
         Assert.That(list["mine"].Info!.Config["confluent.custom.plugin.id"], Is.EqualTo("ccp-abc123"));
@@ -96,12 +105,12 @@ public class RecordedShapesTests
     {
         _emu.State.Options.UnpredictableServerKeys = true;
         await _client.PutConfigAsync(Cluster, "c", EmulatorHost.DatagenConfig("c"));
-        var first = (await _client.GetConfigAsync(Cluster, "c"))!.Keys.ToHashSet();
-        var second = (await _client.GetConfigAsync(Cluster, "c"))!.Keys.ToHashSet();
+        var first = (await _confluent.GetConfigAsync(Cluster, "c"))!.Keys.ToHashSet();
+        var second = (await _confluent.GetConfigAsync(Cluster, "c"))!.Keys.ToHashSet();
         var added = first.Except(EmulatorHost.DatagenConfig("c").Keys).ToList();
         Assert.That(added.Count(k => k.StartsWith(_emu.State.UnpredictableKeyPrefix, StringComparison.Ordinal)), Is.EqualTo(3));
         Assert.That(first.SetEquals(second), Is.False, "one key changes its name on every read");
-        Assert.That(ConfigDrift.Compare(EmulatorHost.DatagenConfig("c"), (await _client.GetConfigAsync(Cluster, "c"))!).HasDrift, Is.False);
+        Assert.That(ConfigDrift.Compare(EmulatorHost.DatagenConfig("c"), (await _confluent.GetConfigAsync(Cluster, "c"))!).HasDrift, Is.False);
     }
 
     [Test]
@@ -110,16 +119,16 @@ public class RecordedShapesTests
         await _client.PutConfigAsync(Cluster, "c", EmulatorHost.DatagenConfig("c", "2"));
         var c = _emu.State.Find("env-1", "lkc-1", "c")!;
         c.StoppedTasks.Add(0);
-        var status = (await _client.GetStatusAsync(Cluster, "c"))!;
+        var status = (await _confluent.GetStatusAsync(Cluster, "c"))!;
         Assert.That((status.Connector.State, status.Tasks![0].State, status.Tasks[1].State), Is.EqualTo((ConnectorStates.Running, "STOPPED", "RUNNING")));
 
         _emu.State.FailTask("env-1", "lkc-1", "c", 1, trace: "");
         c.ErrorsFromTrace.Add("Invalid value for configuration kafka.topic: topic does not exist");
-        status = (await _client.GetStatusAsync(Cluster, "c"))!;
+        status = (await _confluent.GetStatusAsync(Cluster, "c"))!;
         Assert.That(FailureCause.Of(status), Is.EqualTo("Invalid value for configuration kafka.topic: topic does not exist"));
         c.ErrorsFromTrace.Clear();
         c.OverrideMessage = "The connector is misconfigured; check the connection details";
-        Assert.That(FailureCause.Of((await _client.GetStatusAsync(Cluster, "c"))!), Is.EqualTo("The connector is misconfigured; check the connection details"));
+        Assert.That(FailureCause.Of((await _confluent.GetStatusAsync(Cluster, "c"))!), Is.EqualTo("The connector is misconfigured; check the connection details"));
     }
 
     [TestCase(false, "PAUSED")]
@@ -130,8 +139,8 @@ public class RecordedShapesTests
         _emu.State.IgnorePauseWhileProvisioning = ignore;
         await _client.CreateConnectorAsync(Cluster, "p", EmulatorHost.DatagenConfig("p"));
         await _client.PauseAsync(Cluster, "p");
-        Assert.That((await _client.GetStatusAsync(Cluster, "p"))!.Connector.State, Is.EqualTo(ConnectorStates.Provisioning));
+        Assert.That((await _confluent.GetStatusAsync(Cluster, "p"))!.Connector.State, Is.EqualTo(ConnectorStates.Provisioning));
         await Task.Delay(400);
-        Assert.That((await _client.GetStatusAsync(Cluster, "p"))!.Connector.State, Is.EqualTo(after));
+        Assert.That((await _confluent.GetStatusAsync(Cluster, "p"))!.Connector.State, Is.EqualTo(after));
     }
 }

@@ -117,7 +117,7 @@ public class ResilienceTests
         using var factory = new ConnectClientFactory(_emu.FastOptions(o => { o.AttemptTimeout = TimeSpan.FromMilliseconds(200); o.MaxRetries = 1; }));
         var client = factory.Create(EmulatorHost.KeyA, EmulatorHost.SecretA);
         _emu.State.SetLatency(new LatencyFault { Milliseconds = 3000 });
-        var e = Assert.ThrowsAsync<ConfluentTransportException>(() => client.GetStatusAsync(Cluster, "x"));
+        var e = Assert.ThrowsAsync<ConfluentTransportException>(() => client.GetOffsetsAsync(Cluster, "x"));
         Assert.That(e!.Failure, Is.EqualTo(TransportFailure.Timeout));
         Assert.That(_emu.State.CountCalls("GET"), Is.EqualTo(2));
     }

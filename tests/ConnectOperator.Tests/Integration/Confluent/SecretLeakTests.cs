@@ -36,8 +36,7 @@ public class SecretLeakTests
         await client.CreateConnectorAsync(cluster, "pg", config);
         await client.PutConfigAsync(cluster, "pg", config);
         await client.ValidateConfigAsync(cluster, "PostgresCdcSource", config);
-        await client.GetConfigAsync(cluster, "pg");
-        await client.ListConnectorsAsync(cluster);
+        await client.ReadConnectorListAsync(cluster);
         // Vendor echoes the request body (config values) in its error message: must be scrubbed.
         emu.State.InjectErrors(new ErrorFault { Status = 400, Count = 1, EchoRequestBody = true, Message = "bad config", Route = "config" });
         await Capture(() => client.PutConfigAsync(cluster, "pg", config));
@@ -47,7 +46,7 @@ public class SecretLeakTests
         var invalid = new Dictionary<string, string>(config);
         invalid.Remove("database.hostname");
         await Capture(() => client.CreateConnectorAsync(cluster, "pg2", invalid)); // 400
-        await Capture(() => factory.Create("canary-key", "wrong").GetConfigAsync(cluster, "pg")); // 401
+        await Capture(() => factory.Create("canary-key", "wrong").GetOffsetsAsync(cluster, "pg")); // 401
 
         Assert.That(exceptions, Has.Count.EqualTo(5));
         var echoed = (ConfluentApiException)exceptions[0];

@@ -14,24 +14,24 @@ public class OperatorMetricsTests
 
     private static V1Alpha1ManagedConnector Connector(string ns, string name, string? state, string? department = "dept-a",
         IEnumerable<string>? taskStates = null, int restarts = 0) => new()
-    {
-        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Uid = Guid.NewGuid().ToString() },
-        Spec = new V1Alpha1ManagedConnectorSpec
         {
-            ConnectorClass = "PostgresCdcSource",
-            TasksMax = 2,
-            Config = new Dictionary<string, string> { ["connection.url"] = Canary, ["kafka.topic"] = "app.orders" },
-        },
-        Status = new V1Alpha1ManagedConnectorStatus
-        {
-            Department = department,
-            ConnectorName = $"{department}.{ns}.{name}",
-            ConnectorState = state,
-            Trace = "failed to connect to " + Canary,
-            Tasks = (taskStates ?? Array.Empty<string>()).Select((s, i) => new V1Alpha1TaskStatus { Id = i, State = s, Message = Canary }).ToList(),
-            AutoRestart = restarts == 0 ? null : new V1Alpha1AutoRestartStatus { Count = restarts },
-        },
-    };
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Uid = Guid.NewGuid().ToString() },
+            Spec = new V1Alpha1ManagedConnectorSpec
+            {
+                ConnectorClass = "PostgresCdcSource",
+                TasksMax = 2,
+                Config = new Dictionary<string, string> { ["connection.url"] = Canary, ["kafka.topic"] = "app.orders" },
+            },
+            Status = new V1Alpha1ManagedConnectorStatus
+            {
+                Department = department,
+                ConnectorName = $"{department}.{ns}.{name}",
+                ConnectorState = state,
+                Trace = "failed to connect to " + Canary,
+                Tasks = (taskStates ?? Array.Empty<string>()).Select((s, i) => new V1Alpha1TaskStatus { Id = i, State = s, Message = Canary }).ToList(),
+                AutoRestart = restarts == 0 ? null : new V1Alpha1AutoRestartStatus { Count = restarts },
+            },
+        };
 
     private static V1Alpha1ConnectorQuota Quota(string name, string department, int? connectors, int? tasks, int usedConnectors, int usedTasks) => new()
     {

@@ -357,7 +357,9 @@ public class ChartRenderTests
 
     /// <summary>One "group|resource|verb|name" line per grant, so rule sets compare regardless of how rules are grouped.</summary>
     internal static List<string> Flatten(IEnumerable<Rule> rules)
-        => rules.SelectMany(r => from g in r.Groups from res in r.Resources from v in r.Verbs
+        => rules.SelectMany(r => from g in r.Groups
+                                 from res in r.Resources
+                                 from v in r.Verbs
                                  from n in r.Names.Count == 0 ? new[] { "" } : r.Names.ToArray()
                                  select $"{g}|{res}|{v}|{n}").ToList();
 

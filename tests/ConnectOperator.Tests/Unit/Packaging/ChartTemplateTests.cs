@@ -215,8 +215,8 @@ public class ChartTemplateTests
     public static IEnumerable<TestCaseData> OperatorClusterActions()
     {
         foreach (var res in new[] { "managedconnectors", "departments", "connectorquotas" })
-        foreach (var verb in new[] { "get", "list", "watch" })
-            yield return new TestCaseData("connect.ebs.io", res, verb);
+            foreach (var verb in new[] { "get", "list", "watch" })
+                yield return new TestCaseData("connect.ebs.io", res, verb);
         yield return new TestCaseData("connect.ebs.io", "managedconnectors", "patch"); // finalizer (merge patch)
         foreach (var res in new[] { "managedconnectors/status", "departments/status", "connectorquotas/status" })
             yield return new TestCaseData("connect.ebs.io", res, "update");

@@ -39,7 +39,7 @@ public class DeployManifestsTests
         if (kubectl == null) Assert.Ignore("kubectl not installed: cannot run `kubectl kustomize`");
 
         var psi = new ProcessStartInfo(kubectl, new[] { "kustomize", "--load-restrictor", "LoadRestrictionsNone", Base })
-            { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

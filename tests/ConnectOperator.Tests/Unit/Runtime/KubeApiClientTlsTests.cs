@@ -148,7 +148,8 @@ public sealed class KubeApiClientTlsTests
         using var client = new KubeApiClient(new KubernetesClientConfiguration
         {
             Host = url.ToString(), SslCaCerts = new X509Certificate2Collection(ClusterCa), AccessToken = "t",
-        }) { RequestTimeout = TimeSpan.FromSeconds(1) };
+        })
+        { RequestTimeout = TimeSpan.FromSeconds(1) };
         var started = System.Diagnostics.Stopwatch.StartNew();
         Assert.ThrowsAsync<TimeoutException>(() => client.GetAsync<V1Namespace>(ResourceKind.Namespace, null, "default"));
         Assert.That(started.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)));
