@@ -72,8 +72,8 @@ public sealed class ConnectClient : IConnectClient
 
     private const string ExpandedListRoute = "connectors?expand=id,info,status";
 
-    public async Task<ConnectorInfo?> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default,
-        IReadOnlyCollection<string>? secretKeys = null)
+    public async Task<ConnectorInfo?> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config,
+        IReadOnlyCollection<string>? secretKeys = null, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         // Key names only: a value can be a secret whatever its key is called, and however short it is.
@@ -82,8 +82,8 @@ public sealed class ConnectClient : IConnectClient
         return await SendAsync<ConnectorInfo>(call, ct);
     }
 
-    public async Task<ConnectorInfo?> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default,
-        IReadOnlyCollection<string>? secretKeys = null)
+    public async Task<ConnectorInfo?> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config,
+        IReadOnlyCollection<string>? secretKeys = null, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (_logger.IsEnabled(LogLevel.Information)) _logger.PuttingConfig(name, cluster, string.Join(",", config.Keys.Order(StringComparer.Ordinal)));

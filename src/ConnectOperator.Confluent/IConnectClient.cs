@@ -35,16 +35,12 @@ public interface IConnectClient
     /// Null when Confluent answered 2xx with an empty body.
     /// </summary>
     /// <param name="secretKeys">Keys whose values are secret whatever their names say: scrubbed, however short, from any vendor message.</param>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068:CancellationToken parameters must come last",
-        Justification = "TEMPORARY: ManagedConnectorReconciler passes ct and secretKeys by position and is being rewritten; move ct last after merge")]
-    Task<ConnectorInfo?> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default,
-        IReadOnlyCollection<string>? secretKeys = null);
+    Task<ConnectorInfo?> CreateConnectorAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config,
+        IReadOnlyCollection<string>? secretKeys = null, CancellationToken ct = default);
 
     /// <summary><c>PUT …/connectors/{name}/config</c>: create or update, idempotent; the preferred write path. Null on an empty 2xx body.</summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1068:CancellationToken parameters must come last",
-        Justification = "TEMPORARY: ManagedConnectorReconciler passes ct and secretKeys by position and is being rewritten; move ct last after merge")]
-    Task<ConnectorInfo?> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config, CancellationToken ct = default,
-        IReadOnlyCollection<string>? secretKeys = null);
+    Task<ConnectorInfo?> PutConfigAsync(ClusterRef cluster, string name, IReadOnlyDictionary<string, string> config,
+        IReadOnlyCollection<string>? secretKeys = null, CancellationToken ct = default);
 
     /// <summary><c>PUT …/connectors/{name}/pause</c> (asynchronous, 202).</summary>
     Task PauseAsync(ClusterRef cluster, string name, CancellationToken ct = default);

@@ -233,28 +233,28 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
                     case RemoteActionKind.Create:
                         try
                         {
-                            await client.CreateConnectorAsync(target.Cluster, name, await _secrets.RequestConfigAsync(mc, o.Config!, ct), ct, o.Config!.SecretKeys);
+                            await client.CreateConnectorAsync(target.Cluster, name, await _secrets.RequestConfigAsync(mc, o.Config!, ct), o.Config!.SecretKeys, ct);
                         }
                         catch (ConfluentConflictException) when (action.AdoptOnConflict)
                         {
                             // Appeared since the last poll, and the user asked to adopt it.
-                            await client.PutConfigAsync(target.Cluster, name, await _secrets.RequestConfigAsync(mc, o.Config!, ct), ct, o.Config!.SecretKeys);
+                            await client.PutConfigAsync(target.Cluster, name, await _secrets.RequestConfigAsync(mc, o.Config!, ct), o.Config!.SecretKeys, ct);
                             adopted = true;
                         }
                         Expectations.Expect(key, new RemoteExpectation(DateTimeOffset.UtcNow, Config: o.Config!.AsReadBack(), State: ConnectorStates.Provisioning));
                         break;
                     case RemoteActionKind.PutConfig:
-                        await client.PutConfigAsync(target.Cluster, name, await _secrets.RequestConfigAsync(mc, o.Config!, ct), ct, o.Config!.SecretKeys);
+                        await client.PutConfigAsync(target.Cluster, name, await _secrets.RequestConfigAsync(mc, o.Config!, ct), o.Config!.SecretKeys, ct);
                         Expectations.Expect(key, new RemoteExpectation(DateTimeOffset.UtcNow, Config: o.Config!.AsReadBack(),
                             State: o.Remote is null ? ConnectorStates.Provisioning : null));
                         break;
                     case RemoteActionKind.Pause:
                         await client.PauseAsync(target.Cluster, name, ct);
-                        _log.LogInformation("asked Confluent to pause {Connector} (it reported {State})", name, o.Remote?.State);
+                        _log.AskedToPause(name, o.Remote?.State);
                         break;
                     case RemoteActionKind.Resume:
                         await client.ResumeAsync(target.Cluster, name, ct);
-                        _log.LogInformation("asked Confluent to resume {Connector}", name);
+                        _log.AskedToResume(name);
                         break;
                     case RemoteActionKind.Restart:
                         try { await client.RestartAsync(target.Cluster, name, ct); }
@@ -281,7 +281,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
             var failed = current!;
             var failure = Failure(e, s => _secrets.ScrubKnown(mc, s, target.Credentials));
             if (failure.Kind == FailureKind.Unavailable)
-                _log.LogWarning("Confluent call {Action} failed for {Connector}: {Error}", failed.Kind, name, _secrets.ScrubKnown(mc, e.Message, target.Credentials));
+                _log.CallFailed(failed.Kind, name, _secrets.ScrubKnown(mc, e.Message, target.Credentials));
             conflict = failure.Kind == FailureKind.Conflict;
             return new ActResult(done, adopted, restartRefused, (failed, failure));
         }

@@ -26,7 +26,7 @@ public sealed record RemoteSnapshot(DateTimeOffset At, ImmutableDictionary<strin
 /// snapshot; after a write they ask for an early refresh, so the result is seen without waiting a whole interval.
 /// Connectors whose listing changed since the last poll are reported to <c>onChanged</c>, which wakes their reconcilers.
 /// </summary>
-public sealed class RemoteConnectorPoller
+public sealed class RemoteConnectorPoller : IDisposable
 {
     private readonly ConnectClientFactory _clients;
     private readonly Func<IReadOnlyCollection<PollTarget>> _targets;
@@ -38,7 +38,7 @@ public sealed class RemoteConnectorPoller
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0);
 
-    private sealed class Entry
+    private sealed class Entry : IDisposable
     {
         public readonly SemaphoreSlim Gate = new(1, 1);
         public RemoteSnapshot? Snapshot;
@@ -48,6 +48,8 @@ public sealed class RemoteConnectorPoller
         public Dictionary<string, ulong> Spare = new(StringComparer.Ordinal);
         public DateTimeOffset NextPoll = DateTimeOffset.MinValue;
         public bool RefreshRequested;
+
+        public void Dispose() => Gate.Dispose();
     }
 
     public RemoteConnectorPoller(ConnectClientFactory clients, Func<IReadOnlyCollection<PollTarget>> targets,
@@ -102,7 +104,7 @@ public sealed class RemoteConnectorPoller
                     catch (Exception e)
                     {
                         // The reconcilers surface per-connector errors; here a failed poll only delays health updates.
-                        _logger.LogWarning("poll of {Cluster} failed: {Error}", target.Cluster, e.Message);
+                        _logger.PollFailed(target.Cluster, e.Message);
                         entry.NextPoll = DateTimeOffset.UtcNow + Jitter(_interval / 2);
                     }
                 }
@@ -197,6 +199,12 @@ public sealed class RemoteConnectorPoller
         }
         if (c.Id is { } id) id.IdType = strings.Share(id.IdType);
         return c;
+    }
+
+    public void Dispose()
+    {
+        _wake.Dispose();
+        foreach (var entry in _entries.Values) entry.Dispose();
     }
 
     /// <summary>±10 % so that many clusters do not poll in lockstep.</summary>

@@ -181,7 +181,7 @@ public sealed class OffsetsReconciler(TenantDirectory tenants, KubeApiClient api
         }
         catch (HttpOperationException e) when (e.Response?.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
-            log.LogDebug("{Ns}/{Name} is gone; offsets status not written", mc.Metadata.NamespaceProperty, mc.Metadata.Name);
+            log.OffsetsTargetGone(mc.Metadata.NamespaceProperty, mc.Metadata.Name);
         }
     }
 }
