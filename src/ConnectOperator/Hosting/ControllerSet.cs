@@ -119,8 +119,17 @@ public sealed class ControllerSet
         void OnRemoteChanged(PollTarget target, IReadOnlyCollection<string> names)
         {
             foreach (var name in names)
+            {
+                var found = false;
                 foreach (var c in connectors.Store.ByIndex(ByRemoteNameIndex, name))
+                {
                     Connectors!.Enqueue(ReconcileRequest.For(c));
+                    found = true;
+                }
+                // The cache can lag behind the intent written just before a create, and a connector's first listing
+                // is news only once: the name itself says which object it is (a name of no object costs one empty pass).
+                if (!found && ConnectorNaming.TryParse(name, out var ns, out var objectName)) Connectors!.Enqueue(new ReconcileRequest(ns, objectName));
+            }
         }
     }
 

@@ -20,6 +20,17 @@ public static class ConnectorNaming
 
     public static string RemoteName(DepartmentPolicy department, string @namespace, string name) => RemoteName(department.EffectivePrefix, @namespace, name);
 
+    /// <summary>The object a Confluent name belongs to, if the name has our shape: the first two dots split it.</summary>
+    public static bool TryParse(string remoteName, out string @namespace, out string name)
+    {
+        (@namespace, name) = ("", "");
+        var first = remoteName.IndexOf('.', StringComparison.Ordinal);
+        var second = first < 0 ? -1 : remoteName.IndexOf('.', first + 1);
+        if (first <= 0 || second <= first + 1 || second == remoteName.Length - 1) return false;
+        (@namespace, name) = (remoteName[(first + 1)..second], remoteName[(second + 1)..]);
+        return true;
+    }
+
     /// <summary>What is wrong with a Department's own name for naming connectors (the CRD says the same).</summary>
     public static IReadOnlyList<Violation> CheckDepartment(DepartmentPolicy d)
     {

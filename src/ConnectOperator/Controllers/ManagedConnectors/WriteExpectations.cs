@@ -87,10 +87,18 @@ public sealed record RemoteExpectation(DateTimeOffset WrittenAt, bool Deleted = 
     /// <summary>Pure: the poll's view of a connector with a write laid over it while the poll is older than the write.</summary>
     public static RemoteConnector? Apply(RemoteConnector? polled, DateTimeOffset pollStartedAt, RemoteExpectation expected, out bool stillPending)
     {
-        stillPending = pollStartedAt < expected.WrittenAt;
+        // A list sent before the write's answer came may still include it (Confluent did the write first). Then the poll
+        // is Confluent's word, state included: kept any longer, the expectation would hide a RUNNING that no later
+        // poll reports as a change.
+        stillPending = pollStartedAt < expected.WrittenAt && !Shows(polled, expected);
         if (!stillPending) return polled;
         if (expected.Deleted) return null;
         if (polled is null) return RemoteConnector.Created(expected.Config ?? new Dictionary<string, string>()) with { State = expected.State ?? Confluent.ConnectorStates.Provisioning };
         return polled with { Config = expected.Config ?? polled.Config, State = expected.State ?? polled.State };
     }
+
+    private static bool Shows(RemoteConnector? polled, RemoteExpectation expected)
+        => expected.Deleted
+            ? polled is null
+            : polled != null && (expected.Config ?? new Dictionary<string, string>()).All(kv => polled.Config.TryGetValue(kv.Key, out var v) && v == kv.Value);
 }

@@ -77,4 +77,16 @@ public class WriteExpectationsTests
             Assert.That(RemoteExpectation.Apply(polled, at.AddSeconds(-1), new RemoteExpectation(at, Deleted: true), out _), Is.Null, "a delete is absent");
         });
     }
+
+    [Test]
+    public void A_poll_sent_before_the_write_was_answered_that_already_shows_it_is_Confluents_word()
+    {
+        var at = new DateTimeOffset(2026, 12, 4, 12, 0, 0, TimeSpan.Zero);
+        var config = new Dictionary<string, string> { ["kafka.topic"] = "fin.orders", ["name"] = "fin.payments.orders" };
+        var listed = new RemoteConnector("lcc-1", ConnectorStates.Running, new Dictionary<string, string>(config) { ["cloud.environment"] = "prod" }, [], null);
+        var created = new RemoteExpectation(at, Config: config, State: ConnectorStates.Provisioning);
+        Assert.That(RemoteExpectation.Apply(listed, at.AddMilliseconds(-5), created, out var pending), Is.SameAs(listed),
+            "RUNNING from the list, not the PROVISIONING the create left: no later poll would report it as a change");
+        Assert.That(pending, Is.False);
+    }
 }

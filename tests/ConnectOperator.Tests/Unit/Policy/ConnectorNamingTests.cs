@@ -42,4 +42,20 @@ public class ConnectorNamingTests
         Assert.That(ConnectorNaming.CheckUniquePrefix(all[1], all)!.Reason, Is.EqualTo(ViolationReasons.NameConflict));
         Assert.That(ConnectorNaming.CheckUniquePrefix(all[2], all), Is.Null);
     }
+
+    [TestCase("fin.payments.orders", "payments", "orders")]
+    [TestCase("fin.payments.orders.v2", "payments", "orders.v2")]
+    public void A_remote_name_splits_back_into_the_object_it_was_made_from(string remote, string ns, string name)
+    {
+        Assert.That(ConnectorNaming.TryParse(remote, out var n, out var o), Is.True);
+        Assert.That((n, o), Is.EqualTo((ns, name)));
+        Assert.That(ConnectorNaming.RemoteName("fin", n, o), Is.EqualTo(remote));
+    }
+
+    [TestCase("hand-made")]
+    [TestCase("fin.payments")]
+    [TestCase(".payments.orders")]
+    [TestCase("fin..orders")]
+    [TestCase("fin.payments.")]
+    public void A_name_not_of_that_shape_names_no_object(string remote) => Assert.That(ConnectorNaming.TryParse(remote, out _, out _), Is.False);
 }
