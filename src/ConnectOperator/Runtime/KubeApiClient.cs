@@ -212,18 +212,21 @@ public sealed class KubeApiClient : IDisposable
         {
             var q = Query(("labelSelector", labelSelector), ("fieldSelector", fieldSelector), ("limit", "500"), ("continue", cont),
                 ("resourceVersion", cont == null ? resourceVersion : null));
-            using var resp = await SendAsync("list", kind, null, HttpMethod.Get, kind.CollectionPath(ns) + q, null, null, ct).ConfigureAwait(false);
-            await using var stream = await resp.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-            using var doc = await JsonDocument.ParseAsync(stream, cancellationToken: ct).ConfigureAwait(false);
-            var root = doc.RootElement;
-            cont = null;
-            if (root.TryGetProperty("metadata", out var md))
+            // Streamed, not buffered (Caching/KubeListReader), inside the same bound as any other request.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(RequestTimeout);
+            try
             {
-                if (md.TryGetProperty("resourceVersion", out var r)) rv = r.GetString();
-                if (md.TryGetProperty("continue", out var c) && c.ValueKind == JsonValueKind.String && c.GetString() is { Length: > 0 } cs) cont = cs;
+                using var resp = await SendAsync("list", kind, null, HttpMethod.Get, kind.CollectionPath(ns) + q, null, null, timeout.Token, streamed: true).ConfigureAwait(false);
+                await using var stream = await resp.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+                using var page = new Caching.KubeListReader<T>();
+                await page.ReadAsync(stream, items, timeout.Token).ConfigureAwait(false);
+                (rv, cont) = (page.ResourceVersion ?? rv, page.Continue);
             }
-            if (root.TryGetProperty("items", out var arr) && arr.ValueKind == JsonValueKind.Array)
-                foreach (var e in arr.EnumerateArray()) items.Add(KubeJson.Deserialize<T>(e));
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                throw new TimeoutException($"list {kind.Plural}: no complete answer from the Kubernetes API server within {RequestTimeout.TotalSeconds:0} s");
+            }
         } while (cont != null);
         return new ListResult<T>(items, rv ?? "");
     }
@@ -237,7 +240,7 @@ public sealed class KubeApiClient : IDisposable
     {
         var q = Query(("watch", "true"), ("allowWatchBookmarks", "true"), ("resourceVersion", resourceVersion), ("labelSelector", labelSelector),
             ("fieldSelector", fieldSelector), ("timeoutSeconds", timeoutSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        using var resp = await SendAsync("watch", kind, null, HttpMethod.Get, kind.CollectionPath(ns) + q, null, null, ct, watch: true).ConfigureAwait(false);
+        using var resp = await SendAsync("watch", kind, null, HttpMethod.Get, kind.CollectionPath(ns) + q, null, null, ct, streamed: true).ConfigureAwait(false);
         await using var stream = await resp.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         while (true)
@@ -284,12 +287,12 @@ public sealed class KubeApiClient : IDisposable
     /// (<c>connect_operator_kube_api_requests_total</c>).
     /// </summary>
     private async Task<HttpResponseMessage> SendAsync(string verb, ResourceKind kind, string? subresource, HttpMethod method, string relative, string? body,
-        string? contentType, CancellationToken ct, bool watch = false)
+        string? contentType, CancellationToken ct, bool streamed = false)
     {
         var code = "exception";
         try
         {
-            var resp = await SendTimedAsync(method, relative, body, contentType, watch, ct).ConfigureAwait(false);
+            var resp = await SendTimedAsync(method, relative, body, contentType, streamed, ct).ConfigureAwait(false);
             code = StatusLabel(resp.StatusCode);
             return resp;
         }
@@ -312,9 +315,10 @@ public sealed class KubeApiClient : IDisposable
 
     private static string StatusLabel(HttpStatusCode status) => ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    private async Task<HttpResponseMessage> SendTimedAsync(HttpMethod method, string relative, string? body, string? contentType, bool watch, CancellationToken ct)
+    private async Task<HttpResponseMessage> SendTimedAsync(HttpMethod method, string relative, string? body, string? contentType, bool streamed, CancellationToken ct)
     {
-        if (watch) return await SendOnceAsync(method, relative, body, contentType, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        // A watch or a streamed list: the caller reads the body as it comes (and bounds it).
+        if (streamed) return await SendOnceAsync(method, relative, body, contentType, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(RequestTimeout);
         try

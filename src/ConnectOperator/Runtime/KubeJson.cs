@@ -68,6 +68,8 @@ public static class KubeJson
 
     public static T Deserialize<T>(JsonElement json) => json.Deserialize(Info<T>())!;
 
+    public static T Deserialize<T>(ReadOnlySpan<byte> utf8Json) => JsonSerializer.Deserialize(utf8Json, Info<T>())!;
+
     /// <summary>Serialises by the static type; <typeparamref name="T"/> must be in the context.</summary>
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Info<T>());
 }
