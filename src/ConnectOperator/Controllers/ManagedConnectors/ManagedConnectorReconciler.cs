@@ -23,12 +23,6 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
 {
     public static readonly ResourceKind Kind = ResourceKind.For<V1Alpha1ManagedConnector>();
 
-    /// <summary>Condition type recording the outcome of the last restart (on request or automatic).</summary>
-    public const string RestartConditionType = StatusUpdate.RestartConditionType;
-
-    /// <summary>Condition type saying the connector's Department is suspended (present only while it is).</summary>
-    public const string SuspendedConditionType = StatusUpdate.SuspendedConditionType;
-
     /// <summary>How long a pass waits for the cache to show this reconciler's own write, if its watch event is late.</summary>
     private static readonly TimeSpan CacheLagRetry = TimeSpan.FromSeconds(1);
 
@@ -98,21 +92,22 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         o = o with { CredentialsError = credentialsError, Cluster = cluster.ToString() };
         var target = credentials is null ? null : new PollTarget(cluster, credentials);
         if (mc.Metadata.DeletionTimestamp != null || target is null) return (o, target);
+        // What is known already (no reads): enough for errors, and while suspended, when no write reads the values.
+        string? ScrubKnown(string? text) => _secrets.ScrubKnown(mc, text, credentials);
 
         if (department.Spec.Suspend)
         {
             if (mc.Status?.ConnectorName is not { } name) return (o, target);
-            // No write happens while suspended, so only the values already known are scrubbed (and the API secret).
-            var (snapshot, unreadable) = await ReadSnapshotAsync(target, s => _secrets.ScrubKnown(mc, s, credentials), ct);
+            var (snapshot, unreadable) = await ReadSnapshotAsync(target, ScrubKnown, ct);
             if (snapshot is null) return (o with { RemoteUnreadable = unreadable }, target);
             var seen = snapshot.Connectors.GetValueOrDefault(name);
-            return (o with { Remote = seen is null ? null : ToRemote(seen, s => _secrets.ScrubKnown(mc, s, credentials)) }, target);
+            return (o with { Remote = seen is null ? null : ToRemote(seen, ScrubKnown) }, target);
         }
 
         var violations = _tenants.Evaluate(department, TenantDirectory.ToCandidate(mc));
         if (violations.Count > 0) return (o with { PolicyViolations = violations.Select(v => v.Message).ToList() }, target);
 
-        var (snap, failure) = await ReadSnapshotAsync(target, s => _secrets.ScrubKnown(mc, s, credentials), ct);
+        var (snap, failure) = await ReadSnapshotAsync(target, ScrubKnown, ct);
         if (snap is null) return (o with { RemoteUnreadable = failure }, target);
         o = o with { QuotaViolation = QuotaViolation(mc, department, snap) };
         if (o.QuotaViolation != null) return (o, target);
@@ -300,7 +295,9 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
         ConfluentApiException { IsBadRequest: true } a => new CallFailure(FailureKind.BadRequest, scrub(a.VendorMessage ?? a.Message)!, HttpStatus: 400),
         ConfluentApiException { IsUnauthorized: true } or ConfluentApiException { IsForbidden: true } =>
             new CallFailure(FailureKind.CredentialsRejected, scrub(e.Message)!, HttpStatus: (int)((ConfluentApiException)e).StatusCode),
-        _ => new CallFailure(FailureKind.Unavailable, scrub(FailureText.Describe(e, FailureText.RetryDelay(e, _clients.Options)))!,
-            FailureText.RetryDelay(e, _clients.Options), (e as ConfluentApiException) is { } api ? (int)api.StatusCode : null),
+        _ => Unavailable(e, FailureText.RetryDelay(e, _clients.Options), scrub),
     };
+
+    private static CallFailure Unavailable(Exception e, TimeSpan? retryAfter, Func<string?, string?> scrub)
+        => new(FailureKind.Unavailable, scrub(FailureText.Describe(e, retryAfter))!, retryAfter, (e as ConfluentApiException) is { } api ? (int)api.StatusCode : null);
 }
