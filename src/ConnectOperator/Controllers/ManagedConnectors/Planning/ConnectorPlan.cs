@@ -76,7 +76,8 @@ public sealed record StatusUpdate(Health Health, string? Department, string? Sus
 /// What a pass decided before any call: the metadata write, then the Confluent calls in order. When the pass ends
 /// before Confluent (a stall, a suspension, a wait), <see cref="Decided"/> already holds its outcome and there are no calls.
 /// </summary>
-public sealed record ConnectorPlan(MetadataEdit Metadata, IReadOnlyList<RemoteAction> Actions, ConnectorOutcome? Decided = null);
+/// <param name="Drift">The owned keys that differ in Confluent, as <c>Plan</c> judged them (null when the connector is absent or the pass ended before Confluent).</param>
+public sealed record ConnectorPlan(MetadataEdit Metadata, IReadOnlyList<RemoteAction> Actions, ConnectorOutcome? Decided = null, Confluent.ConfigDriftResult? Drift = null);
 
 /// <summary>What the act step did with a plan's calls: it stops at the first failed one.</summary>
 /// <param name="Done">The calls that succeeded, in order.</param>

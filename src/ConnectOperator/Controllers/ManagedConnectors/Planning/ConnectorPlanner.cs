@@ -70,7 +70,8 @@ public static class ConnectorPlanner
             return new ConnectorPlan(meta, actions);
         }
 
-        if (Drift(config, remote, status).HasDrift || status.ConfigHash != config.Hash) actions.Add(new RemoteAction(RemoteActionKind.PutConfig));
+        var drift = Drift(config, remote, status);
+        if (drift.HasDrift || status.ConfigHash != config.Hash) actions.Add(new RemoteAction(RemoteActionKind.PutConfig));
         switch (PauseResume.Decide(mc.Spec.State, remote.State, status.LifecycleRequest, o.Now, o.Timing.LifecycleRetryAfter))
         {
             case V1Alpha1LifecycleRequest.Pause: actions.Add(new RemoteAction(RemoteActionKind.Pause)); break;
@@ -80,17 +81,17 @@ public static class ConnectorPlanner
             actions.Add(new RemoteAction(RemoteActionKind.Restart));
         else if (remote.Failed && !actions.Any(a => a.IsConfigWrite) && CanAutoRestart(mc) && AutoRestartDue(o) is null)
             actions.Add(new RemoteAction(RemoteActionKind.Restart, Automatic: true));
-        return new ConnectorPlan(meta, actions);
+        return new ConnectorPlan(meta, actions, Drift: drift);
     }
 
     public static ConnectorOutcome Conclude(ConnectorObservation o, ConnectorPlan plan, ActResult act)
     {
         if (plan.Decided != null) return plan.Decided;
         if (o.Connector.Metadata.DeletionTimestamp != null) return ConcludeDeletion(o, act);
-        return ConcludeSync(o, act);
+        return ConcludeSync(o, plan, act);
     }
 
-    private static ConnectorOutcome ConcludeSync(ConnectorObservation o, ActResult act)
+    private static ConnectorOutcome ConcludeSync(ConnectorObservation o, ConnectorPlan plan, ActResult act)
     {
         var mc = o.Connector;
         var config = o.Config!;
@@ -118,9 +119,8 @@ public static class ConnectorPlanner
                     : new PlannedEvent(EventRecorder.Normal, "Created",
                         $"created connector {name} ({mc.Spec.ConnectorClass}{(mc.Spec.CustomPlugin is { } plugin ? " from custom plugin " + plugin.Id : "")}, {mc.Spec.TasksMax} task(s)) in {o.Cluster}"));
         }
-        else if (remote != null && wrote)
+        else if (remote != null && wrote && plan.Drift is { } drift)
         {
-            var drift = Drift(config, remote, status);
             if (status.ConfigHash == config.Hash)
                 events.Add(new PlannedEvent(EventRecorder.Warning, "DriftReverted",
                     $"the remote config of {name} was changed outside Kubernetes ({string.Join(", ", drift.Differences)}); restored it from the ManagedConnector"));
