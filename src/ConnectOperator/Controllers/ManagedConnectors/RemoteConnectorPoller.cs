@@ -130,10 +130,9 @@ public sealed class RemoteConnectorPoller : IDisposable
             // object, and only the changed ones become objects. At 10,000 connectors, materialising every one on every
             // poll was a steady stream of objects that lived just long enough to be promoted and die in the oldest
             // generation, and buffering the whole list put megabytes of large arrays on every poll.
-            Dictionary<string, ulong> old;
-            RemoteSnapshot? previous;
-            lock (entry) (old, previous) = (entry.Fingerprints, entry.Snapshot);
-            // Only this poll (it holds the gate) touches the spare table.
+            // Only the poll that holds the gate touches the fingerprint tables and replaces the snapshot; readers
+            // take the snapshot as a whole (it is immutable), so no lock is needed.
+            var (old, previous) = (entry.Fingerprints, entry.Snapshot);
             var fingerprints = entry.Spare;
             fingerprints.Clear();
             var kept = ImmutableDictionary.CreateBuilder<string, ConnectorExpansion>(StringComparer.Ordinal);
@@ -155,14 +154,10 @@ public sealed class RemoteConnectorPoller : IDisposable
                 }
             }
             changed.AddRange(old.Keys.Where(k => !fingerprints.ContainsKey(k)));
-            RemoteSnapshot snapshot;
-            lock (entry)
-            {
-                snapshot = new RemoteSnapshot(at, kept.ToImmutable());
-                (entry.Fingerprints, entry.Spare) = (fingerprints, old);
-                entry.Snapshot = snapshot;
-                entry.NextPoll = snapshot.At + Jitter(_interval);
-            }
+            var snapshot = new RemoteSnapshot(at, kept.ToImmutable());
+            (entry.Fingerprints, entry.Spare) = (fingerprints, old);
+            Volatile.Write(ref entry.Snapshot, snapshot);
+            entry.NextPoll = snapshot.At + Jitter(_interval);
             if (changed.Count > 0) _onChanged(target, changed);
             return snapshot;
         }
