@@ -17,11 +17,11 @@ public sealed class Finalizers(KubeApiClient api, int maxAttempts = 5)
 
     /// <summary>Ensures the finalizer is present; returns the current object (unchanged input if it already was).</summary>
     public Task<T> AddAsync<T>(ResourceKind kind, T obj, string finalizer, CancellationToken ct = default) where T : class, IKubernetesObject<V1ObjectMeta>
-        => EditAsync(kind, obj, list => { if (list.Contains(finalizer)) return false; list.Add(finalizer); return true; }, ct);
+        => EditAsync(kind, obj, Adding(finalizer), ct);
 
     /// <summary>Ensures the finalizer is absent, keeping all others in order.</summary>
     public Task<T> RemoveAsync<T>(ResourceKind kind, T obj, string finalizer, CancellationToken ct = default) where T : class, IKubernetesObject<V1ObjectMeta>
-        => EditAsync(kind, obj, list => list.RemoveAll(f => f == finalizer) > 0, ct);
+        => EditAsync(kind, obj, Removing(finalizer), ct);
 
     /// <summary>
     /// Adds or removes one finalizer and sets or removes annotations (null value: remove) in ONE write, e.g. a
@@ -29,13 +29,17 @@ public sealed class Finalizers(KubeApiClient api, int maxAttempts = 5)
     /// </summary>
     public Task<T> EditAsync<T>(ResourceKind kind, T obj, string finalizer, bool present, IReadOnlyDictionary<string, string?> annotations, CancellationToken ct = default)
         where T : class, IKubernetesObject<V1ObjectMeta>
-        => EditAsync(kind, obj, list => present ? !list.Contains(finalizer) && Add(list, finalizer) : list.RemoveAll(f => f == finalizer) > 0, ct, annotations);
+        => EditAsync(kind, obj, present ? Adding(finalizer) : Removing(finalizer), ct, annotations);
 
-    private static bool Add(List<string> list, string finalizer)
+    /// <summary>An edit of the finalizer list: true when it changed the list.</summary>
+    private static Func<List<string>, bool> Adding(string finalizer) => list =>
     {
+        if (list.Contains(finalizer)) return false;
         list.Add(finalizer);
         return true;
-    }
+    };
+
+    private static Func<List<string>, bool> Removing(string finalizer) => list => list.RemoveAll(f => f == finalizer) > 0;
 
     private async Task<T> EditAsync<T>(ResourceKind kind, T obj, Func<List<string>, bool> edit, CancellationToken ct, IReadOnlyDictionary<string, string?>? annotations = null)
         where T : class, IKubernetesObject<V1ObjectMeta>
