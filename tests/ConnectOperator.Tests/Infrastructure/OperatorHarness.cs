@@ -201,6 +201,22 @@ public sealed class OperatorHarness : IAsyncDisposable
         },
     };
 
+    /// <summary>A Postgres CDC source whose <c>database.password</c> comes from key <c>password</c> of Secret <paramref name="secret"/>.</summary>
+    public V1Alpha1ManagedConnector PostgresWithSecret(string name, string secret) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Namespace },
+        Spec = new V1Alpha1ManagedConnectorSpec
+        {
+            ConnectorClass = "PostgresCdcSource",
+            Config = new Dictionary<string, string>
+            {
+                ["database.hostname"] = "pg.db.internal", ["database.port"] = "5432", ["database.user"] = "cdc", ["database.dbname"] = "orders",
+                ["topic.prefix"] = "app", ["database.server.name"] = "app", ["table.include.list"] = "public.orders", ["output.data.format"] = "JSON",
+            },
+            SecretConfig = new List<V1Alpha1SecretConfigEntry> { new() { Key = "database.password", SecretKeyRef = new V1Alpha1SecretKeyRef { Name = secret, Key = "password" } } },
+        },
+    };
+
     public Task<V1Alpha1ManagedConnector> CreateAsync(V1Alpha1ManagedConnector mc)
         => Api.CreateAsync(ConnectorKind, mc.Metadata.NamespaceProperty ?? Namespace, mc);
 

@@ -77,20 +77,7 @@ public class ManagedConnectorLifecycleTests
     public async Task A_changed_secret_reaches_Confluent_without_touching_the_connector()
     {
         await _h.CreateSecretAsync(_h.Namespace, "pg-creds", new() { ["password"] = "first-canary-7c1" });
-        var mc = new V1Alpha1ManagedConnector
-        {
-            Metadata = new V1ObjectMeta { Name = "secret", NamespaceProperty = _h.Namespace },
-            Spec = new V1Alpha1ManagedConnectorSpec
-            {
-                ConnectorClass = "PostgresCdcSource",
-                Config = new Dictionary<string, string>
-                {
-                    ["database.hostname"] = "pg.db.internal", ["database.port"] = "5432", ["database.user"] = "cdc", ["database.dbname"] = "orders",
-                    ["topic.prefix"] = "app", ["database.server.name"] = "app", ["table.include.list"] = "public.orders", ["output.data.format"] = "JSON",
-                },
-                SecretConfig = new List<V1Alpha1SecretConfigEntry> { new() { Key = "database.password", SecretKeyRef = new V1Alpha1SecretKeyRef { Name = "pg-creds", Key = "password" } } },
-            },
-        };
+        var mc = _h.PostgresWithSecret("secret", "pg-creds");
         await _h.CreateAsync(mc);
         var ready = await _h.WaitForAsync("secret", m => OperatorHarness.IsReady(m), "Ready");
         Assert.That(_h.Remote("secret")!.Config["database.password"], Is.EqualTo("first-canary-7c1"));

@@ -145,20 +145,7 @@ public class OperatorLeastPrivilegeTests
 
         // A connector with a Secret: the operator reads it through the RoleBinding it created in the department namespace.
         await h.CreateSecretAsync(h.Namespace, "pg-creds", new() { ["password"] = "first-canary-7c1" });
-        await h.CreateAsync(new V1Alpha1ManagedConnector
-        {
-            Metadata = new V1ObjectMeta { Name = "cdc", NamespaceProperty = h.Namespace },
-            Spec = new V1Alpha1ManagedConnectorSpec
-            {
-                ConnectorClass = "PostgresCdcSource",
-                Config = new Dictionary<string, string>
-                {
-                    ["database.hostname"] = "pg.db.internal", ["database.port"] = "5432", ["database.user"] = "cdc", ["database.dbname"] = "orders",
-                    ["topic.prefix"] = "app", ["database.server.name"] = "app", ["table.include.list"] = "public.orders", ["output.data.format"] = "JSON",
-                },
-                SecretConfig = new List<V1Alpha1SecretConfigEntry> { new() { Key = "database.password", SecretKeyRef = new V1Alpha1SecretKeyRef { Name = "pg-creds", Key = "password" } } },
-            },
-        });
+        await h.CreateAsync(h.PostgresWithSecret("cdc", "pg-creds"));
         await h.WaitForAsync("cdc", m => OperatorHarness.IsReady(m), "Ready (with a Secret)");
         Assert.That(h.Remote("cdc")!.Config["database.password"], Is.EqualTo("first-canary-7c1"));
         await h.Api.PatchAsync<V1Secret>(ResourceKind.Secret, h.Namespace, "pg-creds",
