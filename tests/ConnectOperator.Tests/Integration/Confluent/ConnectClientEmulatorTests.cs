@@ -5,39 +5,8 @@ namespace ConnectOperator.Tests.Integration.Confluent;
 
 /// <summary>The typed client against the in-process emulator: lifecycle, reads, errors. What the emulator holds is read through <see cref="ConfluentProbe"/>.</summary>
 [NonParallelizable]
-public class ConnectClientEmulatorTests
+public class ConnectClientEmulatorTests : EmulatorClientFixture
 {
-    private EmulatorHost _emu = null!;
-    private ConnectClientFactory _factory = null!;
-    private IConnectClient _client = null!;
-    private ConfluentProbe _confluent = null!;
-    private static readonly ClusterRef Cluster = EmulatorHost.Cluster;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _emu = await EmulatorHost.StartAsync();
-        _confluent = new ConfluentProbe(_emu);
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _confluent.Dispose();
-        await _emu.DisposeAsync();
-    }
-
-    [SetUp]
-    public void Setup()
-    {
-        _emu.State.Reset();
-        _factory = new ConnectClientFactory(_emu.FastOptions(o => o.MaxRetries = 0));
-        _client = _factory.Create(EmulatorHost.KeyA, EmulatorHost.SecretA);
-    }
-
-    [TearDown]
-    public void TearDown() => _factory.Dispose();
-
     [Test]
     public async Task Lifecycle_provisioning_pause_resume_fail_restart_delete()
     {

@@ -9,39 +9,9 @@ namespace ConnectOperator.Tests.Integration.Confluent;
 /// server keys nobody can predict, and the status fields the spec does not describe.
 /// </summary>
 [NonParallelizable]
-public class RecordedShapesTests
+public class RecordedShapesTests : EmulatorClientFixture
 {
-    private EmulatorHost _emu = null!;
-    private ConnectClientFactory _factory = null!;
-    private IConnectClient _client = null!;
-    private ConfluentProbe _confluent = null!;
-    private static readonly ClusterRef Cluster = EmulatorHost.Cluster;
-
-    [OneTimeSetUp]
-    public async Task Start()
-    {
-        _emu = await EmulatorHost.StartAsync();
-        _confluent = new ConfluentProbe(_emu);
-    }
-
-    [OneTimeTearDown]
-    public async Task Stop()
-    {
-        _confluent.Dispose();
-        await _emu.DisposeAsync();
-    }
-
-    [SetUp]
-    public void Setup()
-    {
-        _emu.State.Reset();
-        _emu.State.Options.UnpredictableServerKeys = false;
-        _factory = new ConnectClientFactory(_emu.FastOptions(o => o.MaxRetries = 0));
-        _client = _factory.Create(EmulatorHost.KeyA, EmulatorHost.SecretA);
-    }
-
-    [TearDown]
-    public void TearDown() => _factory.Dispose();
+    protected override void ConfigureEmulator() => _emu.State.Options.UnpredictableServerKeys = false;
 
     [Test]
     public async Task Every_write_accepts_a_2xx_with_an_empty_body()
