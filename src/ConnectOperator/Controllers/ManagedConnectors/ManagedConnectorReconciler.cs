@@ -212,7 +212,7 @@ public sealed class ManagedConnectorReconciler : IReconciler<V1Alpha1ManagedConn
     {
         var client = _clients.Create(target.Credentials);
         var key = WriteExpectations.KeyOf(mc);
-        var name = o.Config?.RemoteName ?? ConnectorPlanner.OwnedName(mc)!;
+        var name = o.Config?.RemoteName ?? ConnectorPlanner.OwnedName(mc, o.Department)!;
         var done = new List<RemoteAction>();
         var adopted = false;
         string? restartRefused = null;

@@ -329,6 +329,12 @@ public class ConnectorPlannerTests
                 Assert.That(p.Outcome.Metadata!.RemoveFinalizer, Is.True);
                 Assert.That(p.Outcome.Events[0].Message, Does.Contain("left connector"));
             });
+        yield return new("delete after a crash between the create and its status write: the intent names the connector to delete",
+            Given(Deleting(New(mc => { mc.Metadata.Finalizers = [ConnectApi.Finalizer]; mc.Metadata.Annotations = new Dictionary<string, string> { [ConnectApi.IntentAnnotation] = Remote }; })),
+                Listed(New())), ["Delete"], null, ["Deleted"]);
+        yield return new("delete: an intent a department wrote by hand naming another connector is ignored (no DELETE of someone else's connector)",
+            Given(Deleting(New(mc => { mc.Metadata.Finalizers = [ConnectApi.Finalizer]; mc.Metadata.Annotations = new Dictionary<string, string> { [ConnectApi.IntentAnnotation] = "hr.hr.payroll-sink" }; })),
+                null), None, null, None, p => Assert.That(p.Outcome.Metadata!.RemoveFinalizer, Is.True));
         yield return new("delete of a connector never created releases the finalizer with no call",
             Given(Deleting(New(mc => mc.Metadata.Finalizers = [ConnectApi.Finalizer])), null), None, null, None, p => Assert.That(p.Outcome.Metadata!.RemoveFinalizer, Is.True));
         yield return new("Deleting: a failed DELETE keeps the finalizer and retries, with one DeleteFailed warning",

@@ -20,7 +20,17 @@ public static class ConnectorPlanner
     public static readonly TimeSpan SecretAccessRecheck = TimeSpan.FromSeconds(2);
 
     /// <summary>The Confluent name this object has recorded as its own: in status, or in the intent annotation written before a create.</summary>
-    public static string? OwnedName(V1Alpha1ManagedConnector mc) => mc.Status?.ConnectorName ?? Intent(mc);
+    public static string? OwnedName(V1Alpha1ManagedConnector mc, V1Alpha1Department? department)
+        => mc.Status?.ConnectorName ?? (Intent(mc) is { } intent && IsOwnName(mc, department, intent) ? intent : null);
+
+    /// <summary>
+    /// Whether a recorded intent is this object's own Confluent name. Status is the operator's alone, but a department
+    /// can write the annotation itself: one naming another connector must never point a delete at it. Without the
+    /// Department (gone) the prefix is unknown, so the namespace and name parts decide; such a delete stalls anyway.
+    /// </summary>
+    private static bool IsOwnName(V1Alpha1ManagedConnector mc, V1Alpha1Department? department, string intent) => department is null
+        ? ConnectorNaming.TryParse(intent, out var ns, out var name) && ns == mc.Metadata.NamespaceProperty && name == mc.Metadata.Name
+        : intent == EffectiveConfig.RemoteNameFor(department, mc.Metadata.NamespaceProperty, mc.Metadata.Name);
 
     /// <summary>Whether <paramref name="name"/> is this object's connector in Confluent: recorded in status or as intent.</summary>
     public static bool Owns(V1Alpha1ManagedConnector mc, string name) => mc.Status?.ConnectorName == name || Intent(mc) == name;
@@ -278,7 +288,7 @@ public static class ConnectorPlanner
     {
         var mc = o.Connector;
         if (!Finalizers.Has(mc, ConnectApi.Finalizer)) return Decided(MetadataEdit.None, new ConnectorOutcome([], null, ReconcileResult.Done));
-        var name = OwnedName(mc);
+        var name = OwnedName(mc, o.Department);
         if (name is null) return Decided(MetadataEdit.None, Released([]));
         if (mc.Spec.DeletionPolicy != DeletionPolicies.Delete)
             return Decided(MetadataEdit.None, Released([new PlannedEvent(EventRecorder.Normal, "Deleted", $"left connector {name} running in Confluent Cloud (spec.deletionPolicy Orphan)")]));
@@ -304,7 +314,7 @@ public static class ConnectorPlanner
     private static ConnectorOutcome ConcludeDeletion(ConnectorObservation o, ActResult act)
     {
         var mc = o.Connector;
-        var name = OwnedName(mc);
+        var name = OwnedName(mc, o.Department);
         if (act.Failed is { } failed)
         {
             // Keep the finalizer and retry: releasing it now would orphan a running connector.
